@@ -1,0 +1,103 @@
+# xrelay build. Everything generated goes to build/ (vmlinux.h, BPF objects,
+# skeletons, objects, binaries); `make V=1` shows the commands.
+#
+#   make            daemon, tools and the BPF object
+#   make test       every test (unit, BPF program, end-to-end); needs root
+#   make bench      benchmarks (never fail on a figure)
+#   make demo       the demo (needs root)
+
+BUILD    := build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -Ibpf -Iuserspace -Isip -I$(BUILD)
+LDLIBS   := -lbpf -lelf -lz
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+              -Wno-unused-function -I$(BUILD) -Ibpf
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all test test-build bench demo clean
+
+# ---- sources ---------------------------------------------------------------
+BPF_SRCS   := bpf/xrelay.bpf.c
+BPF_HDRS   := $(wildcard bpf/*.h)
+LIB_SRCS   := userspace/fastpath.c userspace/log.c userspace/netaddr.c
+TOOLS      := xrelay-fp
+UNIT_TESTS := test_bpf_prog
+BENCHES    := bench_prog
+
+SKELS      := $(BUILD)/xrelay.skel.h
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_SAN    := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+
+all: $(addprefix $(BUILD)/,$(TOOLS))
+
+# ---- BPF: vmlinux.h -> .bpf.o -> .skel.h -------------------------------------
+$(BUILD)/vmlinux.h: vmlinux-gen.sh
+	$(call msg,GEN,$@)
+	$(Q)./vmlinux-gen.sh $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# ---- userspace objects: plain and sanitized -----------------------------------
+$(BUILD)/obj/%.o: %.c $(SKELS) $(BPF_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c $(SKELS) $(BPF_HDRS)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- binaries ---------------------------------------------------------------------
+$(BUILD)/xrelay-fp: $(BUILD)/obj/tools/xrelay-fp.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Tests link the sanitized objects: the test build runs under ASan/UBSan.
+$(BUILD)/test_%: $(BUILD)/san/tests/unit/test_%.o $(LIB_SAN)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/bench_%: $(BUILD)/obj/tools/bench_%.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lm -o $@
+
+# ---- entry points -----------------------------------------------------------------
+test-build: all $(addprefix $(BUILD)/,$(UNIT_TESTS))
+
+test: test-build
+	$(Q)tests/run.sh
+
+bench: all $(addprefix $(BUILD)/,$(BENCHES))
+	$(Q)tools/bench.sh
+
+demo: all
+	$(Q)tools/demo.sh
+
+clean:
+	rm -rf $(BUILD)

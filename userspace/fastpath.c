@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Open -> set rodata -> load (pinned maps reused) -> attach, one cleanup
+ * path; then plain map operations on the pinned maps.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "fastpath.h"
+#include "log.h"
+#include "xrelay.skel.h"
+
+/* TC filter identity: one fixed handle/priority, so detach finds ours. */
+#define TC_HANDLE 0x5852 /* "XR" */
+#define TC_PRIO   0xc000
+
+struct fastpath {
+	struct xrelay_bpf *skel; /* NULL when only the pinned maps are open */
+	int flows_fd, ports_fd, stats_fd;
+	int ncpus;
+};
+
+static const char *const mode_names[] = {
+	[ATTACH_OFF] = "off",
+	[ATTACH_XDP] = "xdp",
+	[ATTACH_XDP_GENERIC] = "xdp-generic",
+	[ATTACH_TC] = "tc",
+};
+
+static const char *const reason_names[XR_REASON_MAX] = {
+	[XR_FWD_TX] = "fwd_tx",
+	[XR_FWD_REDIRECT] = "fwd_redirect",
+	[XR_PASS_NOT_IP] = "pass_not_ip",
+	[XR_PASS_NOT_UDP] = "pass_not_udp",
+	[XR_PASS_FRAGMENT] = "pass_fragment",
+	[XR_PASS_MALFORMED] = "pass_malformed",
+	[XR_PASS_IP_OPTIONS_V6] = "pass_ipv6_ext_headers",
+	[XR_PASS_VLAN] = "pass_vlan_stacked",
+	[XR_PASS_NO_ENTRY] = "pass_no_entry",
+	[XR_PASS_FOREIGN_SRC] = "pass_foreign_source",
+	[XR_PASS_FOREIGN_SAMPLE] = "pass_foreign_sample",
+	[XR_DROP_FOREIGN_SRC] = "drop_foreign_source",
+	[XR_PASS_USERSPACE] = "pass_to_userspace",
+	[XR_PASS_FAMILY] = "pass_family_change",
+	[XR_PASS_NO_NEIGH] = "pass_no_neighbour",
+	[XR_PASS_FIB_FAIL] = "pass_no_route",
+	[XR_PASS_ERROR] = "pass_error",
+};
+
+const char *xr_reason_name(unsigned int reason)
+{
+	if (reason >= XR_REASON_MAX || !reason_names[reason])
+		return "unknown";
+	return reason_names[reason];
+}
+
+int attach_mode_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (strcmp(name, mode_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *attach_mode_name(enum attach_mode mode)
+{
+	return (unsigned)mode < sizeof(mode_names) / sizeof(mode_names[0]) ?
+		mode_names[mode] : "unknown";
+}
+
+static void seterr(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static struct fastpath *fastpath_new(void)
+{
+	struct fastpath *fp = calloc(1, sizeof(*fp));
+
+	if (!fp)
+		return NULL;
+	fp->flows_fd = fp->ports_fd = fp->stats_fd = -1;
+	fp->ncpus = libbpf_num_possible_cpus();
+	return fp;
+}
+
+/*
+ * Pins need a bpffs. Distributions mount one on /sys/fs/bpf at boot, but a
+ * minimal system or a container may not: mount it there, as systemd would.
+ */
+static int ensure_bpffs(const char *pin, char *err, size_t errlen)
+{
+	static const char root[] = "/sys/fs/bpf";
+	struct statfs st;
+
+	if (strncmp(pin, root, sizeof(root) - 1) != 0)
+		return 0; /* the operator chose another bpffs */
+	if (statfs(root, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", root, "bpf", 0, "mode=0700") == 0) {
+		log_info("mounted bpffs on %s (it was not mounted)", root);
+		return 0;
+	}
+	seterr(err, errlen, "%s is not a bpffs and mounting one failed (%s): "
+	       "mount it (mount -t bpf bpf %s) or set another pin directory",
+	       root, strerror(errno), root);
+	return -errno;
+}
+
+int fastpath_load(struct fastpath **fpp, const struct fastpath_opts *o,
+		  char *err, size_t errlen)
+{
+	const char *pin = o && o->pin_dir ? o->pin_dir : XR_PIN_DIR_DEFAULT;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin);
+	struct fastpath *fp;
+	int rc;
+
+	fp = fastpath_new();
+	if (!fp)
+		return -ENOMEM;
+	if (fp->ncpus <= 0) {
+		seterr(err, errlen, "cannot count the possible CPUs");
+		rc = -EINVAL;
+		goto fail;
+	}
+	rc = ensure_bpffs(pin, err, errlen);
+	if (rc)
+		goto fail;
+	if (mkdir(pin, 0700) && errno != EEXIST) {
+		rc = -errno;
+		seterr(err, errlen, "cannot create the pin directory %s: %s "
+		       "(is bpffs mounted on /sys/fs/bpf?)", pin, strerror(-rc));
+		goto fail;
+	}
+	fp->skel = xrelay_bpf__open_opts(&oo);
+	if (!fp->skel) {
+		rc = -errno;
+		seterr(err, errlen, "cannot open the BPF object: %s",
+		       strerror(-rc));
+		goto fail;
+	}
+	if (o && o->ttl)
+		fp->skel->rodata->cfg_ttl = o->ttl;
+	if (o && o->sample_ns)
+		fp->skel->rodata->cfg_sample_ns = o->sample_ns;
+	if (o && o->max_flows)
+		bpf_map__set_max_entries(fp->skel->maps.xr_flows, o->max_flows);
+	if (o && o->max_ports)
+		bpf_map__set_max_entries(fp->skel->maps.xr_ports, o->max_ports);
+	rc = xrelay_bpf__load(fp->skel);
+	if (rc) {
+		if (rc == -EPERM)
+			seterr(err, errlen, "loading the BPF programs was refused "
+			       "(EPERM): run as root or give xrelayd CAP_BPF, "
+			       "CAP_NET_ADMIN and CAP_PERFMON");
+		else
+			seterr(err, errlen, "loading the BPF programs failed: "
+			       "%s. If maps pinned under %s come from another "
+			       "xrelay version or size, remove them "
+			       "(xrelay-fp unpin --pin-dir %s); run with -v for "
+			       "the verifier log", strerror(-rc), pin, pin);
+		goto fail;
+	}
+	fp->flows_fd = bpf_map__fd(fp->skel->maps.xr_flows);
+	fp->ports_fd = bpf_map__fd(fp->skel->maps.xr_ports);
+	fp->stats_fd = bpf_map__fd(fp->skel->maps.xr_stats);
+	*fpp = fp;
+	return 0;
+fail:
+	fastpath_close(fp);
+	return rc;
+}
+
+static int open_pin(const char *dir, const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return bpf_obj_get(path);
+}
+
+int fastpath_open_pinned(struct fastpath **fpp, const char *pin_dir,
+			 char *err, size_t errlen)
+{
+	const char *pin = pin_dir ? pin_dir : XR_PIN_DIR_DEFAULT;
+	struct fastpath *fp = fastpath_new();
+
+	if (!fp)
+		return -ENOMEM;
+	fp->flows_fd = open_pin(pin, XR_MAP_FLOWS);
+	fp->ports_fd = open_pin(pin, XR_MAP_PORTS);
+	fp->stats_fd = open_pin(pin, XR_MAP_STATS);
+	if (fp->flows_fd < 0 || fp->ports_fd < 0 || fp->stats_fd < 0) {
+		int rc = -errno;
+
+		seterr(err, errlen, "cannot open the maps pinned under %s: %s "
+		       "(is xrelay loaded with this pin directory?)", pin,
+		       strerror(-rc));
+		fastpath_close(fp);
+		return rc;
+	}
+	*fpp = fp;
+	return 0;
+}
+
+void fastpath_close(struct fastpath *fp)
+{
+	if (!fp)
+		return;
+	if (fp->skel) {
+		xrelay_bpf__destroy(fp->skel); /* closes the map fds too */
+	} else {
+		if (fp->flows_fd >= 0)
+			close(fp->flows_fd);
+		if (fp->ports_fd >= 0)
+			close(fp->ports_fd);
+		if (fp->stats_fd >= 0)
+			close(fp->stats_fd);
+	}
+	free(fp);
+}
+
+int fastpath_unpin(const char *pin_dir)
+{
+	static const char *const maps[] = { XR_MAP_FLOWS, XR_MAP_PORTS,
+					    XR_MAP_STATS };
+	const char *pin = pin_dir ? pin_dir : XR_PIN_DIR_DEFAULT;
+	char path[512];
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin, maps[i]);
+		if (unlink(path) && errno != ENOENT)
+			rc = -errno;
+	}
+	if (rmdir(pin) && errno != ENOENT && errno != ENOTEMPTY)
+		rc = rc ? rc : -errno;
+	return rc;
+}
+
+int fastpath_prog_fd(const struct fastpath *fp, enum attach_mode mode)
+{
+	if (!fp->skel)
+		return -1;
+	if (mode == ATTACH_TC)
+		return bpf_program__fd(fp->skel->progs.xrelay_tc);
+	return bpf_program__fd(fp->skel->progs.xrelay_xdp);
+}
+
+/* Name and id of the XDP program on ifindex, for "the hook is held by". */
+static void xdp_holder(int ifindex, __u32 flags, char *name, size_t len,
+		       __u32 *id)
+{
+	struct bpf_prog_info info = {};
+	__u32 ilen = sizeof(info);
+	int fd;
+
+	*id = 0;
+	snprintf(name, len, "?");
+	if (bpf_xdp_query_id(ifindex, flags, id) || !*id)
+		return;
+	fd = bpf_prog_get_fd_by_id(*id);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(name, len, "%s", info.name);
+	close(fd);
+}
+
+static int attach_xdp(struct fastpath *fp, int ifindex, int generic,
+		      char *err, size_t errlen)
+{
+	__u32 mode = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int prog = bpf_program__fd(fp->skel->progs.xrelay_xdp);
+	char ifname[IF_NAMESIZE] = "?", holder[64];
+	__u32 id;
+	int rc;
+
+	if_indextoname(ifindex, ifname);
+	xdp_holder(ifindex, mode, holder, sizeof(holder), &id);
+	if (id && strcmp(holder, "xrelay_xdp") != 0) {
+		seterr(err, errlen, "the XDP hook of %s is held by program "
+		       "'%s' (id %u); xrelay does not replace it: detach it "
+		       "(ip link set dev %s xdp off) or use attach mode tc",
+		       ifname, holder, id, ifname);
+		return -EBUSY;
+	}
+	rc = bpf_xdp_attach(ifindex, prog, mode, NULL);
+	if (rc)
+		seterr(err, errlen, "attaching XDP (%s mode) to %s failed: %s%s",
+		       generic ? "generic" : "native", ifname, strerror(-rc),
+		       generic ? "" : "; the driver may lack native XDP: use "
+		       "attach mode xdp-generic or tc");
+	return rc;
+}
+
+static int attach_tc(struct fastpath *fp, int ifindex, char *err,
+		     size_t errlen)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_HANDLE, .priority = TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(fp->skel->progs.xrelay_tc));
+	char ifname[IF_NAMESIZE] = "?";
+	int rc;
+
+	if_indextoname(ifindex, ifname);
+	rc = bpf_tc_hook_create(&hook);
+	if (rc && rc != -EEXIST) { /* a shared clsact is fine */
+		seterr(err, errlen, "creating the clsact qdisc on %s failed: %s",
+		       ifname, strerror(-rc));
+		return rc;
+	}
+	rc = bpf_tc_attach(&hook, &tco);
+	if (rc)
+		seterr(err, errlen, "attaching TC ingress to %s failed: %s",
+		       ifname, strerror(-rc));
+	return rc;
+}
+
+int fastpath_attach(struct fastpath *fp, int ifindex, enum attach_mode mode,
+		    char *err, size_t errlen)
+{
+	if (!fp->skel) {
+		seterr(err, errlen, "no program loaded (maps opened only)");
+		return -EINVAL;
+	}
+	switch (mode) {
+	case ATTACH_XDP:
+		return attach_xdp(fp, ifindex, 0, err, errlen);
+	case ATTACH_XDP_GENERIC:
+		return attach_xdp(fp, ifindex, 1, err, errlen);
+	case ATTACH_TC:
+		return attach_tc(fp, ifindex, err, errlen);
+	case ATTACH_OFF:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int fastpath_detach(int ifindex, enum attach_mode mode)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tco, .handle = TC_HANDLE, .priority = TC_PRIO);
+	char holder[64];
+	__u32 id, flags;
+
+	switch (mode) {
+	case ATTACH_XDP:
+	case ATTACH_XDP_GENERIC:
+		flags = mode == ATTACH_XDP ? XDP_FLAGS_DRV_MODE
+					   : XDP_FLAGS_SKB_MODE;
+		xdp_holder(ifindex, flags, holder, sizeof(holder), &id);
+		if (!id)
+			return 0;
+		if (strcmp(holder, "xrelay_xdp") != 0)
+			return -EBUSY; /* not ours: leave it */
+		return bpf_xdp_detach(ifindex, flags, NULL);
+	case ATTACH_TC:
+		/* Only our filter; the clsact qdisc may be shared. */
+		return bpf_tc_detach(&hook, &tco);
+	case ATTACH_OFF:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int fastpath_flow_put(struct fastpath *fp, const struct xr_flow_key *k,
+		      const struct xr_flow *v)
+{
+	return bpf_map_update_elem(fp->flows_fd, k, v, BPF_ANY) ? -errno : 0;
+}
+
+int fastpath_flow_get(struct fastpath *fp, const struct xr_flow_key *k,
+		      struct xr_flow *v)
+{
+	return bpf_map_lookup_elem(fp->flows_fd, k, v) ? -errno : 0;
+}
+
+int fastpath_flow_del(struct fastpath *fp, const struct xr_flow_key *k)
+{
+	return bpf_map_delete_elem(fp->flows_fd, k) ? -errno : 0;
+}
+
+int fastpath_flow_next(struct fastpath *fp, const struct xr_flow_key *prev,
+		       struct xr_flow_key *next)
+{
+	return bpf_map_get_next_key(fp->flows_fd, prev, next) ? -errno : 0;
+}
+
+int fastpath_port_put(struct fastpath *fp, const struct xr_port_key *k,
+		      const struct xr_port *v)
+{
+	return bpf_map_update_elem(fp->ports_fd, k, v, BPF_ANY) ? -errno : 0;
+}
+
+int fastpath_port_get(struct fastpath *fp, const struct xr_port_key *k,
+		      struct xr_port *v)
+{
+	return bpf_map_lookup_elem(fp->ports_fd, k, v) ? -errno : 0;
+}
+
+int fastpath_port_del(struct fastpath *fp, const struct xr_port_key *k)
+{
+	return bpf_map_delete_elem(fp->ports_fd, k) ? -errno : 0;
+}
+
+int fastpath_flows_fd(const struct fastpath *fp) { return fp->flows_fd; }
+int fastpath_ports_fd(const struct fastpath *fp) { return fp->ports_fd; }
+
+int fastpath_stats(struct fastpath *fp, struct xr_stat *out)
+{
+	struct xr_stat *percpu = calloc(fp->ncpus, sizeof(*percpu));
+	int rc = 0;
+
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 r = 0; r < XR_REASON_MAX; r++) {
+		out[r].packets = out[r].bytes = 0;
+		if (bpf_map_lookup_elem(fp->stats_fd, &r, percpu)) {
+			rc = -errno;
+			break;
+		}
+		for (int c = 0; c < fp->ncpus; c++) {
+			out[r].packets += percpu[c].packets;
+			out[r].bytes += percpu[c].bytes;
+		}
+	}
+	free(percpu);
+	return rc;
+}
+
+int fastpath_stats_reset(struct fastpath *fp)
+{
+	struct xr_stat *zero = calloc(fp->ncpus, sizeof(*zero));
+	int rc = 0;
+
+	if (!zero)
+		return -ENOMEM;
+	for (__u32 r = 0; r < XR_REASON_MAX && !rc; r++)
+		if (bpf_map_update_elem(fp->stats_fd, &r, zero, BPF_ANY))
+			rc = -errno;
+	free(zero);
+	return rc;
+}
+
+/* Copy the address of sa into a 16-byte ABI field; returns the family. */
+static int abi_addr(__u8 out[16], __u16 *port, const struct sockaddr *sa)
+{
+	memset(out, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		memcpy(out, &s4->sin_addr, 4);
+		*port = s4->sin_port;
+		return XR_AF_INET;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		memcpy(out, &s6->sin6_addr, 16);
+		*port = s6->sin6_port;
+		return XR_AF_INET6;
+	}
+	return -EAFNOSUPPORT;
+}
+
+int fastpath_flow_key(struct xr_flow_key *k, const struct sockaddr *local,
+		      const struct sockaddr *remote)
+{
+	int fl, fr;
+
+	memset(k, 0, sizeof(*k));
+	fl = abi_addr(k->local_addr, &k->local_port, local);
+	fr = abi_addr(k->remote_addr, &k->remote_port, remote);
+	if (fl < 0 || fr < 0)
+		return -EAFNOSUPPORT;
+	if (fl != fr)
+		return -EINVAL;
+	k->family = fl;
+	k->proto = XR_PROTO_UDP;
+	return 0;
+}
+
+int fastpath_port_key(struct xr_port_key *k, const struct sockaddr *local)
+{
+	int f;
+
+	memset(k, 0, sizeof(*k));
+	f = abi_addr(k->addr, &k->port, local);
+	if (f < 0)
+		return f;
+	k->family = f;
+	return 0;
+}
+
+void fastpath_sockaddr(struct sockaddr_storage *ss, const __u8 *addr,
+		       __u16 port_be, int family)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == XR_AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, addr, 16);
+		s6->sin6_port = port_be;
+	} else {
+		struct sockaddr_in *s4 = (void *)ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, addr, 4);
+		s4->sin_port = port_be;
+	}
+}

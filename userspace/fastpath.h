@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The fast path from userspace: load the BPF object, pin its maps, attach it
+ * to interfaces, and read and write flows, ports and statistics.
+ *
+ * Two ways in: fastpath_load() loads the programs (reusing maps already
+ * pinned, so a restarted daemon adopts the flows of the previous one), and
+ * fastpath_open_pinned() only opens the pinned maps (tools, tests).
+ */
+#ifndef XRELAY_FASTPATH_H
+#define XRELAY_FASTPATH_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include "xrelay_abi.h"
+
+enum attach_mode {
+	ATTACH_OFF = 0,     /* no BPF: userspace forwards everything */
+	ATTACH_XDP,         /* native XDP (driver mode) */
+	ATTACH_XDP_GENERIC, /* XDP in the stack (SKB mode), any device */
+	ATTACH_TC,          /* TC ingress (clsact) */
+};
+
+/* "off", "xdp", "xdp-generic", "tc"; -1 for anything else. */
+int attach_mode_parse(const char *name);
+const char *attach_mode_name(enum attach_mode mode);
+
+struct fastpath_opts {
+	const char *pin_dir; /* NULL: XR_PIN_DIR_DEFAULT */
+	__u32 max_flows;     /* 0: the object's default */
+	__u32 max_ports;     /* 0: the object's default */
+	__u8 ttl;            /* 0: 64 */
+	__u64 sample_ns;     /* 0: the object's default (100 ms) */
+};
+
+struct fastpath;
+
+/* Errors return a negative errno; err gets a sentence with cause and fix. */
+int fastpath_load(struct fastpath **fpp, const struct fastpath_opts *opts,
+		  char *err, size_t errlen);
+int fastpath_open_pinned(struct fastpath **fpp, const char *pin_dir,
+			 char *err, size_t errlen);
+/* Frees the handle; pinned maps and attached programs stay. */
+void fastpath_close(struct fastpath *fp);
+/* Removes the pinned maps (and the pin directory if it is then empty). */
+int fastpath_unpin(const char *pin_dir);
+
+/*
+ * Attach the program (fastpath_load() handle) to an interface. A hook held
+ * by another program is not taken over: err names who holds it.
+ */
+int fastpath_attach(struct fastpath *fp, int ifindex, enum attach_mode mode,
+		    char *err, size_t errlen);
+/* Detach xrelay's program from an interface (in any mode it may have). */
+int fastpath_detach(int ifindex, enum attach_mode mode);
+
+/* Program fds, for BPF_PROG_TEST_RUN. -1 without fastpath_load(). */
+int fastpath_prog_fd(const struct fastpath *fp, enum attach_mode mode);
+
+/* Flows: put creates or replaces the whole value (counters included). */
+int fastpath_flow_put(struct fastpath *fp, const struct xr_flow_key *k,
+		      const struct xr_flow *v);
+int fastpath_flow_get(struct fastpath *fp, const struct xr_flow_key *k,
+		      struct xr_flow *v);
+int fastpath_flow_del(struct fastpath *fp, const struct xr_flow_key *k);
+int fastpath_port_put(struct fastpath *fp, const struct xr_port_key *k,
+		      const struct xr_port *v);
+int fastpath_port_get(struct fastpath *fp, const struct xr_port_key *k,
+		      struct xr_port *v);
+int fastpath_port_del(struct fastpath *fp, const struct xr_port_key *k);
+/* Iterate flow keys: start with prev = NULL; returns 0, or -ENOENT at end. */
+int fastpath_flow_next(struct fastpath *fp, const struct xr_flow_key *prev,
+		       struct xr_flow_key *next);
+
+/* Per-reason counters summed over CPUs. out has XR_REASON_MAX entries. */
+int fastpath_stats(struct fastpath *fp, struct xr_stat *out);
+int fastpath_stats_reset(struct fastpath *fp);
+const char *xr_reason_name(unsigned int reason);
+
+int fastpath_flows_fd(const struct fastpath *fp);
+int fastpath_ports_fd(const struct fastpath *fp);
+
+/* Keys from socket addresses (local = the relay side). */
+int fastpath_flow_key(struct xr_flow_key *k, const struct sockaddr *local,
+		      const struct sockaddr *remote);
+int fastpath_port_key(struct xr_port_key *k, const struct sockaddr *local);
+/* And back: an ABI address (16 bytes, port in network order) to a socket
+ * address. */
+void fastpath_sockaddr(struct sockaddr_storage *ss, const __u8 *addr,
+		       __u16 port_be, int family);
+
+#endif
