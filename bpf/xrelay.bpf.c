@@ -492,4 +492,55 @@ int xrelay_tc(struct __sk_buff *skb)
 	return bpf_redirect(e.ifindex, 0);
 }
 
+/* ---- sk_lookup: every relay port to one socket per family ------------------ */
+
+/* Key 0: the IPv4 socket, 1: the IPv6 socket (set by the daemon). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} xr_steer SEC(".maps");
+
+/*
+ * A UDP packet for the local stack whose destination is an allocated relay
+ * port (an xr_ports entry) goes to the daemon's socket of its family, which
+ * reads the original destination. So the relay needs no socket per port.
+ */
+SEC("sk_lookup")
+int xrelay_steer(struct bpf_sk_lookup *ctx)
+{
+	struct xr_port_key pk = {};
+	struct bpf_sock *sk;
+	__u32 idx;
+
+	if (ctx->protocol != XR_PROTO_UDP)
+		return SK_PASS;
+	if (ctx->family == AF_INET) {
+		__u32 a = ctx->local_ip4;
+
+		__builtin_memcpy(pk.addr, &a, 4);
+		pk.family = XR_AF_INET;
+		idx = 0;
+	} else if (ctx->family == AF_INET6) {
+		__u32 a[4] = { ctx->local_ip6[0], ctx->local_ip6[1],
+			       ctx->local_ip6[2], ctx->local_ip6[3] };
+
+		__builtin_memcpy(pk.addr, a, 16);
+		pk.family = XR_AF_INET6;
+		idx = 1;
+	} else {
+		return SK_PASS;
+	}
+	pk.port = bpf_htons((__u16)ctx->local_port);
+	if (!bpf_map_lookup_elem(&xr_ports, &pk))
+		return SK_PASS;
+	sk = bpf_map_lookup_elem(&xr_steer, &idx);
+	if (!sk)
+		return SK_PASS;
+	bpf_sk_assign(ctx, sk, 0);
+	bpf_sk_release(sk);
+	return SK_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

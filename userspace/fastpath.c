@@ -4,6 +4,7 @@
  * path; then plain map operations on the pinned maps.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 
 struct fastpath {
 	struct xrelay_bpf *skel; /* NULL when only the pinned maps are open */
+	struct bpf_link *steer;  /* sk_lookup, attached to our netns */
 	int flows_fd, ports_fd, stats_fd;
 	int ncpus;
 };
@@ -228,6 +230,7 @@ void fastpath_close(struct fastpath *fp)
 {
 	if (!fp)
 		return;
+	bpf_link__destroy(fp->steer);
 	if (fp->skel) {
 		xrelay_bpf__destroy(fp->skel); /* closes the map fds too */
 	} else {
@@ -257,6 +260,37 @@ int fastpath_unpin(const char *pin_dir)
 	if (rmdir(pin) && errno != ENOENT && errno != ENOTEMPTY)
 		rc = rc ? rc : -errno;
 	return rc;
+}
+
+int fastpath_steer(struct fastpath *fp, int sock4, int sock6, char *err,
+		   size_t errlen)
+{
+	int map = bpf_map__fd(fp->skel->maps.xr_steer), netns;
+	__u32 k4 = 0, k6 = 1;
+	__u64 v4 = (__u64)sock4, v6 = (__u64)sock6;
+
+	if (bpf_map_update_elem(map, &k4, &v4, BPF_ANY) ||
+	    bpf_map_update_elem(map, &k6, &v6, BPF_ANY)) {
+		seterr(err, errlen, "cannot put the relay sockets into the "
+		       "steering map: %s", strerror(errno));
+		return -errno;
+	}
+	netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (netns < 0) {
+		seterr(err, errlen, "cannot open /proc/self/ns/net: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	fp->steer = bpf_program__attach_netns(fp->skel->progs.xrelay_steer,
+					      netns);
+	close(netns);
+	if (!fp->steer) {
+		seterr(err, errlen, "attaching sk_lookup to this network "
+		       "namespace failed: %s (kernel 5.9+ needed)",
+		       strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 int fastpath_prog_fd(const struct fastpath *fp, enum attach_mode mode)

@@ -54,6 +54,14 @@ int fastpath_attach(struct fastpath *fp, int ifindex, enum attach_mode mode,
 /* Detach xrelay's program from an interface (in any mode it may have). */
 int fastpath_detach(int ifindex, enum attach_mode mode);
 
+/*
+ * Steer every relay port (every xr_ports entry) arriving at this network
+ * namespace's stack to one UDP socket per family, with sk_lookup. The
+ * program stays attached while the handle lives.
+ */
+int fastpath_steer(struct fastpath *fp, int sock4, int sock6, char *err,
+		   size_t errlen);
+
 /* Program fds, for BPF_PROG_TEST_RUN. -1 without fastpath_load(). */
 int fastpath_prog_fd(const struct fastpath *fp, enum attach_mode mode);
 
