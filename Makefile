@@ -36,8 +36,11 @@ endif
 # ---- sources ---------------------------------------------------------------
 BPF_SRCS   := bpf/xrelay.bpf.c
 BPF_HDRS   := $(wildcard bpf/*.h)
-LIB_SRCS   := userspace/fastpath.c userspace/log.c userspace/netaddr.c
-TOOLS      := xrelay-fp
+LIB_SRCS   := userspace/fastpath.c userspace/log.c userspace/netaddr.c \
+              userspace/inet_csum.c userspace/portpool.c userspace/sdp.c \
+              userspace/latch.c userspace/relay_io.c userspace/media.c \
+              userspace/media_flow.c userspace/egress.c
+TOOLS      := xrelay-fp xrelay-media
 UNIT_TESTS := test_bpf_prog
 BENCHES    := bench_prog
 
@@ -75,6 +78,10 @@ $(BUILD)/san/%.o: %.c $(SKELS) $(BPF_HDRS)
 
 # ---- binaries ---------------------------------------------------------------------
 $(BUILD)/xrelay-fp: $(BUILD)/obj/tools/xrelay-fp.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/xrelay-media: $(BUILD)/obj/tools/media-driver.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
