@@ -40,7 +40,7 @@ LIB_SRCS   := userspace/fastpath.c userspace/log.c userspace/netaddr.c \
               userspace/inet_csum.c userspace/portpool.c userspace/sdp.c \
               userspace/latch.c userspace/relay_io.c userspace/media.c \
               userspace/media_flow.c userspace/egress.c
-TOOLS      := xrelay-fp xrelay-media
+TOOLS      := xrelay-fp xrelay-media rtpprobe
 UNIT_TESTS := test_bpf_prog
 BENCHES    := bench_prog
 
@@ -80,6 +80,11 @@ $(BUILD)/san/%.o: %.c $(SKELS) $(BPF_HDRS)
 $(BUILD)/xrelay-fp: $(BUILD)/obj/tools/xrelay-fp.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/rtpprobe: $(BUILD)/obj/tools/rtpprobe.o $(BUILD)/obj/userspace/netaddr.o \
+                  $(BUILD)/obj/userspace/inet_csum.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 $(BUILD)/xrelay-media: $(BUILD)/obj/tools/media-driver.o $(LIB_OBJS)
 	$(call msg,LD,$@)

@@ -218,6 +218,22 @@ static __always_inline void rtp_observe(struct xr_flow *f, struct pkt *p,
 }
 
 /*
+ * The checksum change of rewriting the UDP ports, from the old ports read
+ * before they are written. Taken as two 16-bit words: the two ports are
+ * only 2-byte aligned, and clang 14 expands a 32-bit load of them
+ * (*(__u32 *)&udp->source, even through memcpy) into two 16-bit loads of
+ * which it may emit the second after the store to udp->dest, so that the
+ * delta missed the destination port's change and every packet left with a
+ * wrong UDP checksum.
+ */
+static __always_inline __u64 csum_delta_ports(struct udphdr *udp,
+					      struct xr_flow *f)
+{
+	return (__u64)(__u16)~udp->source + f->src_port +
+	       (__u16)~udp->dest + f->dst_port;
+}
+
+/*
  * Rewrite addresses, ports and TTL/hop limit of the packet whose IP header
  * starts at l3_off, and gather the checksum changes. With write_csum the
  * checksums are written here (XDP); otherwise the caller applies the deltas
@@ -237,7 +253,6 @@ static __always_inline int rewrite_l3l4(void *data, void *data_end,
 	if (f->family == XR_AF_INET) {
 		struct iphdr *ip = data + l3_off;
 		__u16 old_tp, new_tp;
-		__u32 ports_old, ports_new;
 
 		if ((void *)(ip + 1) > data_end)
 			return -1;
@@ -254,11 +269,9 @@ static __always_inline int rewrite_l3l4(void *data, void *data_end,
 		ip->ttl = ttl;
 		new_tp = *(__u16 *)&ip->ttl;
 		cd->ip = cd->pseudo + (__u16)~old_tp + new_tp;
-		ports_old = *(__u32 *)&udp->source;
+		cd->ports = csum_delta_ports(udp, f);
 		udp->source = f->src_port;
 		udp->dest = f->dst_port;
-		ports_new = *(__u32 *)&udp->source;
-		cd->ports = csum_delta32(0, ports_old, ports_new);
 		if (write_csum) {
 			ip->check = csum_apply(ip->check, cd->ip);
 			udp->check = csum_apply_udp(udp->check,
@@ -266,7 +279,6 @@ static __always_inline int rewrite_l3l4(void *data, void *data_end,
 		}
 	} else {
 		struct ipv6hdr *ip6 = data + l3_off;
-		__u32 ports_old, ports_new;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return -1;
@@ -282,11 +294,9 @@ static __always_inline int rewrite_l3l4(void *data, void *data_end,
 		__builtin_memcpy(&ip6->daddr, f->dst_addr, 16);
 		ip6->hop_limit = ttl;
 		cd->ip = 0;
-		ports_old = *(__u32 *)&udp->source;
+		cd->ports = csum_delta_ports(udp, f);
 		udp->source = f->src_port;
 		udp->dest = f->dst_port;
-		ports_new = *(__u32 *)&udp->source;
-		cd->ports = csum_delta32(0, ports_old, ports_new);
 		if (write_csum)
 			udp->check = csum_apply_udp(udp->check,
 						    cd->pseudo + cd->ports);

@@ -33,6 +33,7 @@ static int cmd_attach(struct args *a);
 static int cmd_detach(struct args *a);
 static int cmd_flow_add(struct args *a);
 static int cmd_flow_del(struct args *a);
+static int cmd_flow_get(struct args *a);
 static int cmd_flow_list(struct args *a);
 static int cmd_port_add(struct args *a);
 static int cmd_stats(struct args *a);
@@ -52,6 +53,8 @@ static const struct command {
 	  "[--rtp-stats [--rtp-khz N]] [--to-userspace]\n\tforward packets from "
 	  "remote to local as src -> dst" },
 	{ "flow-del", cmd_flow_del, "--local A:P --remote A:P" },
+	{ "flow-get", cmd_flow_get, "--local A:P --remote A:P\n\tone flow's "
+	  "counters as packets=, bytes=, last_seen_ns= lines" },
 	{ "flow-list", cmd_flow_list, "\n\tevery flow with its counters" },
 	{ "port-add", cmd_port_add, "--local A:P [--strict]\n\tmark a relay port "
 	  "latched (foreign sources are then counted, dropped if strict)" },
@@ -279,6 +282,29 @@ static int cmd_flow_del(struct args *a)
 		fprintf(stderr, "xrelay-fp: no such flow\n");
 	fastpath_close(fp);
 	return rc ? 1 : 0;
+}
+
+static int cmd_flow_get(struct args *a)
+{
+	struct xr_flow_key k;
+	struct xr_flow v;
+	struct fastpath *fp;
+	int rc;
+
+	if ((rc = flow_key(a, &k)))
+		return rc;
+	if (!(fp = open_maps(a)))
+		return 1;
+	rc = fastpath_flow_get(fp, &k, &v);
+	fastpath_close(fp);
+	if (rc) {
+		fprintf(stderr, "xrelay-fp: no such flow\n");
+		return 1;
+	}
+	printf("packets=%llu\nbytes=%llu\nlast_seen_ns=%llu\n",
+	       (unsigned long long)v.packets, (unsigned long long)v.bytes,
+	       (unsigned long long)v.last_seen_ns);
+	return 0;
 }
 
 /* An ABI address and port as text. */

@@ -1,29 +1,41 @@
 # Shared helpers of the end-to-end tests (sourced, POSIX sh).
 #
 # Each test file sources this, defines one function per case, and calls
-# `run_case NAME FUNCTION` for each. A case passes when its function
-# returns 0, is skipped when it returns 77, and fails otherwise. Output is
-# TAP ("ok - NAME", "not ok - NAME", "ok - NAME # SKIP why").
+# `run_case NAME FUNCTION` for each, then `finish`. A case passes when its
+# function returns 0 and no `check` in it failed, is skipped when it
+# returns 77, and fails otherwise. Output is TAP ("ok - NAME",
+# "not ok - NAME", "ok - NAME # SKIP why").
 #
 # Everything a test makes is named with the prefix $T (namespaces, the pin
 # directory), and `cleanup` - run by the trap on any exit - removes it all:
-# processes started with `bg` (by pid), namespaces, pinned maps.
+# processes started with `bg` and any other process left inside the
+# run's namespaces (by pid, never by name), the namespaces, pinned maps.
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=$ROOT/build
-T=xr$$                       # unique prefix for this run
+T=xr$$-                      # unique prefix for this run; the "-" keeps
+                             # run xr12- from matching run xr123-'s names
 PIN=/sys/fs/bpf/$T           # pin directory of this run
 PIDS=""
 NETNS=""
+WORK=""                      # a case's scratch directory (workdir)
 
-fp() { "$BUILD/xrelay-fp" --pin-dir "$PIN" "$@"; }
+# xrelay-fp on this run's pins: fp COMMAND OPTIONS (the command comes first).
+fp() { c=$1; shift; "$BUILD/xrelay-fp" "$c" --pin-dir "$PIN" "$@"; }
 
 # Run a command inside a namespace. Only the network namespace is entered,
 # so /sys/fs/bpf (and the pins) stay the host's.
 nsx() { ns=$1; shift; nsenter --net=/run/netns/"$T$ns" "$@"; }
 
-# Start a command in the background inside a namespace; remember its pid.
+# Start a command in the background inside a namespace; remember its pid
+# (nsenter execs the command, so $! is the command's own pid).
 bg() { ns=$1; shift; nsenter --net=/run/netns/"$T$ns" "$@" & PIDS="$PIDS $!"; }
+
+# xrelay-fp inside a namespace, so that --dev/--out-dev name its devices.
+fpx() { ns=$1 c=$2; shift 2; nsx "$ns" "$BUILD/xrelay-fp" "$c" --pin-dir "$PIN" "$@"; }
+
+# workdir: make $WORK, a scratch directory that cleanup removes.
+workdir() { WORK=$(mktemp -d "/tmp/$T.XXXXXX"); }
 
 mkns() {
 	for n in "$@"; do
@@ -34,16 +46,18 @@ mkns() {
 }
 
 # veth NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth pair between two namespaces,
-# addresses with prefix length (e.g. 10.71.1.1/24). The senders' checksum
-# offload is turned off so that frames carry full checksums, as frames
-# from a real NIC do.
+# addresses with prefix length (e.g. 10.71.1.1/24). Transmit checksum
+# offload is turned off on both ends so that frames carry full checksums,
+# as frames from a real NIC do; with it on, a veth frame carries only the
+# pseudo-header sum (CHECKSUM_PARTIAL), which is not what a relay sees on
+# the wire and cannot be verified from the bytes.
 veth() {
 	ip link add "$T$2" netns "$T$1" type veth peer name "$T$5" \
 		netns "$T$4" || return 1
 	ip -n "$T$1" link set "$T$2" name "$2"
 	ip -n "$T$4" link set "$T$5" name "$5"
-	ip -n "$T$1" addr add "$3" dev "$2" nodad
-	ip -n "$T$4" addr add "$6" dev "$5" nodad
+	addr "$1" "$2" "$3"
+	addr "$4" "$5" "$6"
 	ip -n "$T$1" link set "$2" up
 	ip -n "$T$4" link set "$5" up
 	nsx "$1" ethtool -K "$2" tx off >/dev/null 2>&1
@@ -53,29 +67,93 @@ veth() {
 
 mac_of() { ip -n "$T$1" -br link show dev "$2" | awk '{print $3}'; }
 
+# addr NS IF ADDR...: addresses with prefix length on an interface; IPv6
+# ones without duplicate address detection, so they are usable at once.
+addr() {
+	ns=$1 ifn=$2; shift 2
+	for a in "$@"; do
+		case $a in
+		*:*) ip -n "$T$ns" addr add "$a" dev "$ifn" nodad ;;
+		*) ip -n "$T$ns" addr add "$a" dev "$ifn" ;;
+		esac || return 1
+	done
+}
+
+# kv FILE KEY: the value of a "key=value" line (the last one wins).
+kv() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
+
+# wait_udp NS PORT [SEC]: until a UDP socket is bound to PORT in NS.
+wait_udp() {
+	i=0
+	while [ "$i" -lt "$((${3:-5} * 20))" ]; do
+		nsx "$1" ss -Huln "sport = :$2" | grep -q . && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "nothing listens on UDP port $2 in $1 after ${3:-5}s"
+	return 1
+}
+
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	PIDS=""
-	# Every namespace of this run, also those a case made in its subshell.
-	for n in $NETNS $(ip netns list | awk -v t="$T" 'index($1, t) == 1 {print $1}'); do
+	# Every namespace of this run, also those a case made in its subshell
+	# (whose pids the parent does not know): first whatever still runs
+	# inside them, by pid, then the namespaces.
+	runs=$(ip netns list | awk -v t="$T" 'index($1, t) == 1 {print $1}')
+	for n in $NETNS $runs; do
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill "$p" 2>/dev/null
+		done
+	done
+	for n in $NETNS $runs; do
 		ip netns del "$n" 2>/dev/null
 	done
 	NETNS=""
 	[ -x "$BUILD/xrelay-fp" ] && "$BUILD/xrelay-fp" unpin --pin-dir "$PIN" \
 		2>/dev/null
 	rm -rf "$PIN" 2>/dev/null
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	WORK=""
 	return 0
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# The case running now (a subshell, see run_case): ended by pid on a signal,
+# so that its own trap cleans up what it made.
+CASE_PID=""
+interrupted() {
+	if [ -n "$CASE_PID" ]; then
+		kill -TERM "$CASE_PID" 2>/dev/null
+		wait "$CASE_PID" 2>/dev/null
+	fi
+	exit 130
+}
+# On the way out also every /tmp file of this run (the case output, a
+# scratch directory a signal caught before $WORK was set).
+trap 'cleanup; rm -rf "/tmp/$T".*' EXIT
+trap interrupted INT TERM
 
 FAILED=0
-# run_case NAME FUNCTION: one case, with a fresh topology each time.
+CHECK_FAILED=0
+# run_case NAME FUNCTION: one case, with a fresh topology each time. The
+# case runs in a subshell whose trap cleans up after it, also when it is
+# interrupted; the subshell runs in the background and is waited for, so
+# that a signal to the test reaches the trap at once (a shell runs traps
+# only after the foreground command ends, but interrupts `wait`).
 run_case() {
 	name=$1; fn=$2
-	( trap cleanup EXIT; set -u; "$fn" ) >"/tmp/$T.case" 2>&1
+	(
+		trap cleanup EXIT
+		trap 'exit 130' TERM
+		set -u
+		"$fn"; rc=$?
+		[ "$rc" -eq 0 ] && [ "$CHECK_FAILED" -ne 0 ] && rc=1
+		exit "$rc"
+	) >"/tmp/$T.case" 2>&1 &
+	CASE_PID=$!
+	wait "$CASE_PID"
 	rc=$?
+	CASE_PID=""
 	sed 's/^/# /' "/tmp/$T.case"
 	rm -f "/tmp/$T.case"
 	cleanup
@@ -87,12 +165,26 @@ run_case() {
 	rm -f "/tmp/$T.skip"
 }
 
+# The exit status of a test file: 1 if any case failed.
+finish() { exit "$FAILED"; }
+
 skip() { echo "$*" >"/tmp/$T.skip"; exit 77; }
 
-# check WHAT CONDITION...: assert, naming what is checked.
+# check WHAT CONDITION...: assert, naming what is checked. A failed check
+# fails the case but lets it go on, so one run shows every wrong field;
+# use `check ... || return 1` where going on makes no sense.
 check() {
 	what=$1; shift
 	if "$@"; then echo "pass: $what"; return 0; fi
 	echo "FAIL: $what"
+	CHECK_FAILED=1
+	return 1
+}
+
+# eq WHAT GOT WANT: check that two values are equal, showing both.
+eq() {
+	if [ "$2" = "$3" ]; then echo "pass: $1 = $3"; return 0; fi
+	echo "FAIL: $1 = '$2', want '$3'"
+	CHECK_FAILED=1
 	return 1
 }
