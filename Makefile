@@ -106,7 +106,7 @@ test: test-build
 	$(Q)tests/run.sh
 
 bench: all $(addprefix $(BUILD)/,$(BENCHES))
-	$(Q)tools/bench.sh
+	$(Q)BUILD=$(BUILD) tools/bench.sh
 
 demo: all
 	$(Q)tools/demo.sh
