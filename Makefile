@@ -18,7 +18,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -Ibpf -Iuserspace -Isip -I$(BUILD)
 LDLIBS   := -lbpf -lelf -lz
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+BPF_CFLAGS := -g -O2 -fno-strict-aliasing -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
               -Wno-unused-function -I$(BUILD) -Ibpf
 
 ifeq ($(V),1)

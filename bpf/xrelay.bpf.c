@@ -263,11 +263,13 @@ static __always_inline int rewrite_l3l4(void *data, void *data_end,
 		cd->pseudo = csum_delta32(0, ip->saddr, *(__u32 *)f->src_addr);
 		cd->pseudo = csum_delta32(cd->pseudo, ip->daddr,
 					  *(__u32 *)f->dst_addr);
-		old_tp = *(__u16 *)&ip->ttl;
+		/* The TTL/protocol word, built from values (never read back
+		 * through a cast: see csum_delta_ports). */
+		old_tp = bpf_htons(((__u16)ip->ttl << 8) | ip->protocol);
+		new_tp = bpf_htons(((__u16)ttl << 8) | ip->protocol);
 		ip->saddr = *(__u32 *)f->src_addr;
 		ip->daddr = *(__u32 *)f->dst_addr;
 		ip->ttl = ttl;
-		new_tp = *(__u16 *)&ip->ttl;
 		cd->ip = cd->pseudo + (__u16)~old_tp + new_tp;
 		cd->ports = csum_delta_ports(udp, f);
 		udp->source = f->src_port;
