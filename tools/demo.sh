@@ -96,17 +96,16 @@ PB=$(awk '/^m=audio/ {print $2}' "$W/to-bob.sdp")
 
 N=$((SECS * 50))
 say "RTP both ways for $SECS s: $N packets each, 50 packets/s (G.711, 20 ms)"
-bg bob "$BUILD/rtpprobe" recv --port 5000 --count "$N" --timeout $((SECS + 5)) \
-	--iface b0 >"$W/bob.recv"
+# Each phone sends and receives on one socket (symmetric RTP), to the
+# relay's port from the SDP it was given.
+bg bob "$BUILD/rtpprobe" recv --port 5000 --count "$N" --timeout $((SECS + 6)) \
+	--iface b0 --send-to "10.77.2.1:$PB" --send-count "$N" --send-rate 50 \
+	--send-ssrc 0xb0b --send-delay 0.5 >"$W/bob.recv"
 RB=$!
-bg alice "$BUILD/rtpprobe" recv --port 4000 --count "$N" --timeout $((SECS + 5)) \
-	--iface a0 >"$W/alice.recv"
+bg alice "$BUILD/rtpprobe" recv --port 4000 --count "$N" --timeout $((SECS + 6)) \
+	--iface a0 --send-to "10.77.1.1:$PA" --send-count "$N" --send-rate 50 \
+	--send-ssrc 0xa11ce --send-delay 0.5 >"$W/alice.recv"
 RA=$!
-sleep 0.3
-bg alice "$BUILD/rtpprobe" send --from 10.77.1.2:4000 --to "10.77.1.1:$PA" \
-	--count "$N" --rate 50 --ssrc 0xa11ce >/dev/null
-bg bob "$BUILD/rtpprobe" send --from 10.77.2.2:5000 --to "10.77.2.1:$PB" \
-	--count "$N" --rate 50 --ssrc 0xb0b >/dev/null
 wait "$RB"; wait "$RA"
 for who in bob alice; do
 	printf '   %-5s got %s packets from %s, lost %s, checksums ok %s, ttl %s\n' \

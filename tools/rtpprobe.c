@@ -57,7 +57,11 @@ static void usage(FILE *f)
 "         first_seq=, last_seq=, lost=, dup=, late=, not_rtp=, bytes=,\n"
 "         max_gap_ms=; with --iface also cap_frames=, csum_ok=, csum_bad=,\n"
 "         csum_bad_ip=, csum_bad_udp=, csum_none=, csum_partial=,\n"
-"         ttl= (the value, or 'mixed'), ttl_min=, ttl_max=.\n");
+"         ttl= (the value, or 'mixed'), ttl_min=, ttl_max=.\n"
+"         With --send-to A:P [--send-count N] [--send-rate PPS]\n"
+"         [--send-ssrc X] [--send-delay SEC], it also sends an RTP\n"
+"         stream from the same\n"
+"         socket, as a phone does (symmetric RTP), and prints sent=.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -337,6 +341,9 @@ struct recv_opts {
 	long long count; /* -1: until the timeout, at least one */
 	double timeout;
 	const char *iface;
+	struct send_opts snd;     /* --send-to: symmetric RTP from this socket */
+	int have_send;
+	double send_delay;        /* seconds before the first packet */
 };
 
 struct rtp_state {
@@ -701,8 +708,9 @@ static int cmd_recv(const struct recv_opts *o)
 	struct cap_state cap = { .fd = -1 };
 	struct rtp_state st = { 0 };
 	struct pollfd pfd[2];
-	double deadline;
-	uint8_t *buf;
+	double deadline, send_at = 0;
+	uint8_t *buf, *sbuf = NULL;
+	uint64_t sent = 0;
 	int fd, ok;
 
 	buf = malloc(BUF_LEN);
@@ -723,12 +731,31 @@ static int cmd_recv(const struct recv_opts *o)
 		return 1;
 	}
 	deadline = now_s() + o->timeout;
-	while (!recv_done(o, &st)) {
+	if (o->have_send) {
+		sbuf = calloc(1, o->snd.size);
+		if (!sbuf)
+			return sys_error("allocating the packet");
+		memset(sbuf + RTP_HDR_LEN, 0xff, o->snd.size - RTP_HDR_LEN);
+		send_at = now_s() + o->send_delay;
+	}
+	while (!recv_done(o, &st) || (o->have_send && sent < o->snd.count)) {
 		double left = deadline - now_s();
 		int n;
 
 		if (left <= 0)
 			break;
+		if (o->have_send && sent < o->snd.count) {
+			if (now_s() >= send_at) {
+				rtp_header(sbuf, &o->snd, sent);
+				if (send_packet(fd, sbuf, o->snd.size,
+						(const struct sockaddr *)&o->snd.to) == 0)
+					sent++;
+				send_at += o->snd.rate ? 1.0 / (double)o->snd.rate : 0;
+				continue;
+			}
+			if (send_at - now_s() < left)
+				left = send_at - now_s();
+		}
 		pfd[0] = (struct pollfd){ .fd = fd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = cap.fd, .events = POLLIN };
 		n = poll(pfd, cap.fd >= 0 ? 2 : 1, (int)(left * 1000.0) + 1);
@@ -746,6 +773,9 @@ static int cmd_recv(const struct recv_opts *o)
 	if (cap.fd >= 0)
 		cap_drain(&cap, (uint16_t)o->port, buf, BUF_LEN);
 	print_recv(&st, &cap);
+	if (o->have_send)
+		printf("sent=%llu\n", (unsigned long long)sent);
+	free(sbuf);
 	if (o->count < 0)
 		ok = st.received > 0;
 	else
@@ -764,6 +794,9 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 		{ "port", 1, 0, 'p' }, { "bind", 1, 0, 'b' },
 		{ "count", 1, 0, 'c' }, { "timeout", 1, 0, 't' },
 		{ "expect-src", 1, 0, 'e' }, { "iface", 1, 0, 'i' },
+		{ "send-to", 1, 0, 'S' }, { "send-count", 1, 0, 'C' },
+		{ "send-rate", 1, 0, 'R' }, { "send-ssrc", 1, 0, 'X' },
+		{ "send-delay", 1, 0, 'D' },
 		{ "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	unsigned long long n;
@@ -772,6 +805,10 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 
 	o->count = -1;
 	o->timeout = 5;
+	o->snd.count = 10;
+	o->snd.rate = 50;
+	o->snd.size = 172;
+	o->snd.ssrc = 0x58520002;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -810,6 +847,33 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 		case 'i':
 			o->iface = optarg;
 			break;
+		case 'S':
+			if (netaddr_parse(optarg, -1, &o->snd.to))
+				return usage_error("--send-to '%s' is not an "
+						   "address:port", optarg);
+			o->have_send = 1;
+			break;
+		case 'D':
+			errno = 0;
+			o->send_delay = strtod(optarg, &end);
+			if (errno || *end || end == optarg || o->send_delay < 0 ||
+			    o->send_delay > 60)
+				return usage_error("--send-delay '%s' is not a "
+						   "number of seconds (0..60)",
+						   optarg);
+			break;
+		case 'C':
+		case 'R':
+		case 'X':
+			if (parse_num(optarg, 0, UINT32_MAX, &n))
+				return usage_error("'%s' is not a number", optarg);
+			if (c == 'C')
+				o->snd.count = n;
+			else if (c == 'R')
+				o->snd.rate = n;
+			else
+				o->snd.ssrc = n;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -821,6 +885,13 @@ static int parse_recv(int argc, char **argv, struct recv_opts *o)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!have_port)
 		return usage_error("recv needs --port P%s", "");
+	if (o->have_send && !o->have_bind) {
+		/* Send and receive on one socket of the destination's family
+		 * (a dual-stack socket cannot send to a plain IPv4 address). */
+		memset(&o->bind_addr, 0, sizeof(o->bind_addr));
+		o->bind_addr.ss_family = o->snd.to.ss_family;
+		o->have_bind = 1;
+	}
 	return 0;
 }
 
