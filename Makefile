@@ -42,11 +42,13 @@ LIB_SRCS   := userspace/fastpath.c userspace/log.c userspace/netaddr.c \
               userspace/media_flow.c userspace/egress.c
 TOOLS      := xrelay-fp xrelay-media rtpprobe
 UNIT_TESTS := test_bpf_prog
+TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog
 
 SKELS      := $(BUILD)/xrelay.skel.h
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_SAN    := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+TEST_LIB_SAN := $(TEST_LIB_SRCS:%.c=$(BUILD)/san/%.o)
 
 all: $(addprefix $(BUILD)/,$(TOOLS))
 
@@ -91,7 +93,7 @@ $(BUILD)/xrelay-media: $(BUILD)/obj/tools/media-driver.o $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Tests link the sanitized objects: the test build runs under ASan/UBSan.
-$(BUILD)/test_%: $(BUILD)/san/tests/unit/test_%.o $(LIB_SAN)
+$(BUILD)/test_%: $(BUILD)/san/tests/unit/test_%.o $(TEST_LIB_SAN) $(LIB_SAN)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 

@@ -179,7 +179,10 @@ static __always_inline void rtp_observe(struct xr_flow *f, struct pkt *p,
 	__s32 transit, d;
 	__u64 now;
 
-	if ((void *)(rtp + 12) > data_end || (rtp[0] >> 6) != 2)
+	/* Within the UDP datagram, not in the Ethernet padding after it. */
+	if ((void *)(rtp + 12) > data_end ||
+	    bpf_ntohs(p->udp->len) < sizeof(struct udphdr) + 12 ||
+	    (rtp[0] >> 6) != 2)
 		return;
 	if ((rtp[1] & 0x7f) >= 72 && (rtp[1] & 0x7f) <= 76)
 		return; /* muxed RTCP (PT 200-204) */
@@ -312,8 +315,9 @@ static __always_inline int rewrite_l3l4(void *data, void *data_end,
  * when the packet is to be forwarded, otherwise the reason to pass or drop.
  */
 static __always_inline int decide(void *ctx, void *data, void *data_end,
-				  __u32 in_ifindex, struct pkt *p,
-				  struct xr_flow **fp, struct egress *e)
+				  __u32 in_ifindex, int tag_in_data_ok,
+				  struct pkt *p, struct xr_flow **fp,
+				  struct egress *e)
 {
 	struct xr_flow_key k = {};
 	struct xr_flow *f;
@@ -322,6 +326,11 @@ static __always_inline int decide(void *ctx, void *data, void *data_end,
 	r = parse_packet(data, data_end, p);
 	if (r >= 0)
 		return r;
+	/* At TC the stack has stripped the outer tag: one in the data is a
+	 * second one (QinQ), passed like QinQ at XDP, before the flow is
+	 * looked up or its RTP statistics touched. */
+	if (p->tagged && !tag_in_data_ok)
+		return XR_PASS_VLAN;
 	build_key(&k, p);
 	f = bpf_map_lookup_elem(&xr_flows, &k);
 	if (!f)
@@ -404,7 +413,7 @@ int xrelay_xdp(struct xdp_md *ctx)
 	__u32 l4_off;
 	int r, l3_off;
 
-	r = decide(ctx, data, data_end, ctx->ingress_ifindex, &p, &f, &e);
+	r = decide(ctx, data, data_end, ctx->ingress_ifindex, 1, &p, &f, &e);
 	if (r >= 0) {
 		count(r, p.ip_len);
 		return r == XR_DROP_FOREIGN_SRC ? XDP_DROP : XDP_PASS;
@@ -468,9 +477,7 @@ int xrelay_tc(struct __sk_buff *skb)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	r = decide(skb, data, data_end, skb->ingress_ifindex, &p, &f, &e);
-	if (r < 0 && p.tagged)
-		r = XR_PASS_VLAN; /* a second tag inside the stripped one */
+	r = decide(skb, data, data_end, skb->ingress_ifindex, 0, &p, &f, &e);
 	if (r >= 0) {
 		count(r, p.ip_len);
 		return r == XR_DROP_FOREIGN_SRC ? TC_ACT_SHOT : TC_ACT_OK;
