@@ -41,7 +41,7 @@ LIB_SRCS   := userspace/fastpath.c userspace/log.c userspace/netaddr.c \
               userspace/latch.c userspace/relay_io.c userspace/media.c \
               userspace/media_flow.c userspace/egress.c
 TOOLS      := xrelay-fp xrelay-media rtpprobe
-UNIT_TESTS := test_bpf_prog
+UNIT_TESTS := test_bpf_prog test_sdp test_portpool test_latch test_keys
 TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog
 

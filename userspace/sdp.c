@@ -108,10 +108,16 @@ static int is_ice_attr(const struct line *l)
 
 static int parse_m(const char *s, struct sdp_media *m)
 {
-	char type[16], port[16], proto[32], *slash, *end;
+	char type[16], port[16], proto[32], head[80], *slash, *end;
 	unsigned long p;
+	int n;
 
 	if (sscanf(s, "%15s %15s %31s", type, port, proto) != 3)
+		return -1;
+	/* One space between the fields (RFC 8866 5.14), no truncated field:
+	 * sdp_rewrite replaces exactly the text between the first two. */
+	n = snprintf(head, sizeof(head), "%s %s %s", type, port, proto);
+	if (strncmp(s, head, (size_t)n) != 0 || (s[n] != ' ' && s[n] != 0))
 		return -1;
 	slash = strchr(port, '/');
 	if (slash)
@@ -131,6 +137,7 @@ struct walk {
 	int has_sess_addr, sess_null;
 	enum sdp_dir sess_dir;
 	int has_conn[SDP_MAX_MEDIA], has_dir[SDP_MAX_MEDIA];
+	int m_lineno[SDP_MAX_MEDIA];
 	int saw_v, saw_o;
 };
 
@@ -192,6 +199,7 @@ static int parse_line(const struct line *l, int lineno, struct sdp *out,
 			       SDP_MAX_MEDIA);
 			return -1;
 		}
+		w->m_lineno[out->nmedia] = lineno;
 		m = &out->m[out->nmedia++];
 		if (parse_m(buf, m) < 0) {
 			seterr(err, errlen, lineno, "m= is not 'media port proto "
@@ -229,7 +237,7 @@ static int parse_line(const struct line *l, int lineno, struct sdp *out,
 int sdp_parse(const char *body, size_t len, struct sdp *out, char *err,
 	      size_t errlen)
 {
-	const char *pos = body, *end = body + len;
+	const char *pos = body, *end = body + len, *nul;
 	struct walk w = { 0 };
 	struct line l;
 	int lineno = 0;
@@ -240,8 +248,11 @@ int sdp_parse(const char *body, size_t len, struct sdp *out, char *err,
 		       SDP_MAX_LEN);
 		return -1;
 	}
-	if (memchr(body, 0, len)) {
-		seterr(err, errlen, 0, "body contains a NUL byte");
+	nul = memchr(body, 0, len);
+	if (nul) {
+		for (const char *p = body; p < nul; p++)
+			lineno += *p == '\n';
+		seterr(err, errlen, lineno + 1, "body contains a NUL byte");
 		return -1;
 	}
 	while (next_line(&pos, end, &l)) {
@@ -250,8 +261,8 @@ int sdp_parse(const char *body, size_t len, struct sdp *out, char *err,
 			continue; /* tolerate blank lines (trailing CRLF) */
 		if (parse_line(&l, lineno, out, &w, err, errlen) < 0)
 			return -1;
-		if (lineno == 1 && !w.saw_v) {
-			seterr(err, errlen, 1, "an SDP body starts with v=0");
+		if (!w.saw_v) { /* the first line that is not blank */
+			seterr(err, errlen, lineno, "an SDP body starts with v=0");
 			return -1;
 		}
 	}
@@ -264,9 +275,9 @@ int sdp_parse(const char *body, size_t len, struct sdp *out, char *err,
 
 		if (!w.has_conn[i]) {
 			if (!w.has_sess_addr && m->port) {
-				seterr(err, errlen, lineno, "m= line %d (%s) has "
-				       "no c= and there is no session-level c=",
-				       i + 1, m->type);
+				seterr(err, errlen, w.m_lineno[i], "m= line %d "
+				       "(%s) has no c= and there is no "
+				       "session-level c=", i + 1, m->type);
 				return -1;
 			}
 			m->addr = w.sess_addr;
@@ -332,10 +343,11 @@ static const char *atype(const struct sockaddr_storage *ss)
 static void put_origin(struct out *o, const struct line *l,
 		       const struct sdp_rewrite *rw, const struct sdp *parsed)
 {
-	char user[64] = "-", ip[48];
+	char text[256], user[64] = "-", ip[48];
 	const struct sockaddr_storage *a = &rw->m[0].addr;
 
-	sscanf(l->p + 2, "%63s", user);
+	line_text(l, 2, text, sizeof(text)); /* the body is not NUL-ended */
+	sscanf(text, "%63s", user);
 	netaddr_ip_str((const struct sockaddr *)a, ip, sizeof(ip));
 	putf(o, "o=%s %llu %llu IN %s %s\r\n", user, parsed->o_sess_id,
 	     rw->o_version, atype(a), ip);
@@ -377,8 +389,10 @@ char *sdp_rewrite(const char *body, size_t len, const struct sdp *parsed,
 
 			if (!m) {
 				struct sockaddr_storage ss;
+				char text[256];
 
-				parse_conn(l.p + 2, &ss, &null);
+				line_text(&l, 2, text, sizeof(text));
+				parse_conn(text, &ss, &null);
 			}
 			put_conn(&o, m ? &r->addr : &rw->m[0].addr, null, &l);
 		} else if (line_is(&l, "m=")) {
