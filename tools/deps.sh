@@ -7,7 +7,7 @@ set -eu
 PKGS="
 make gcc pkg-config clang llvm bpftool
 libbpf-dev libelf-dev zlib1g-dev libosip2-dev libcmocka-dev
-iproute2 ethtool util-linux procps
+iproute2 ethtool util-linux procps iptables
 "
 
 missing=""

@@ -294,7 +294,12 @@ void media_on_packet(void *arg, void *owner, const struct sockaddr *local,
 		return;
 	}
 	if (v == LATCH_FOREIGN) {
-		c->c.drop_foreign++;
+		/* While the port's entry is latched, the BPF program has
+		 * counted this packet in the port's foreign_packets (it is a
+		 * sample, or the port is not strict): counting it here too
+		 * would count it twice in drop_foreign. */
+		if (!c->flow_on || me->got[c->pool->iface] == ATTACH_OFF)
+			c->c.drop_foreign++;
 		return;
 	}
 	latch_apply(&c->latch, v, src, now);

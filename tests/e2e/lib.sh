@@ -94,6 +94,32 @@ wait_udp() {
 	return 1
 }
 
+# link_ready NS IF...: until the interfaces carry traffic. A veth is up at
+# once, but its operational state, and with it its IPv6 setup (the
+# multicast route on which neighbour solicitations arrive), follow from
+# the kernel's link watch, which runs up to a second later when links
+# change often (as when tests run side by side). Until then a solicitation
+# is dropped (IP_INNOROUTES) and the sender tries again only a second
+# later, holding its packets meanwhile.
+link_ready() {
+	ns=$1; shift
+	for ifn in "$@"; do
+		i=0
+		until ip -n "$T$ns" -o link show dev "$ifn" |
+			grep -q ' state UP ' &&
+			{ [ -z "$(ip -n "$T$ns" -6 -o addr show dev "$ifn")" ] ||
+			  ip -n "$T$ns" -6 route show table local type multicast \
+				dev "$ifn" | grep -q .; }; do
+			if [ "$i" -ge 100 ]; then
+				echo "$ifn in $ns is not ready after 5 s"
+				return 1
+			fi
+			sleep 0.05
+			i=$((i + 1))
+		done
+	done
+}
+
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
