@@ -228,7 +228,7 @@ static int flow_key(struct args *a, struct xr_flow_key *k)
 
 static int cmd_flow_add(struct args *a)
 {
-	struct xr_flow_key k, rw;
+	struct xr_flow_key k;
 	struct xr_flow v = { 0 };
 	struct fastpath *fp;
 	int rc;
@@ -239,14 +239,8 @@ static int cmd_flow_add(struct args *a)
 		return die_usage("flow-add needs --src and --dst%s", "");
 	if (!a->fib && !a->out_dev)
 		return die_usage("flow-add needs --out-dev with MACs, or --fib%s", "");
-	/* The rewrite has the key's layout: src as "local", dst as "remote". */
-	if (fastpath_flow_key(&rw, (void *)&a->src, (void *)&a->dst))
+	if (fastpath_flow_rewrite(&v, (void *)&a->src, (void *)&a->dst))
 		return die_usage("--src and --dst differ in family%s", "");
-	memcpy(v.src_addr, rw.local_addr, 16);
-	memcpy(v.dst_addr, rw.remote_addr, 16);
-	v.src_port = rw.local_port;
-	v.dst_port = rw.remote_port;
-	v.family = rw.family;
 	v.ttl = (__u8)a->ttl;
 	v.vlan_id = (__u16)a->vlan;
 	v.flags = (a->fib ? XR_FLOW_F_FIB : 0) |

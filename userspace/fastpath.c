@@ -551,6 +551,22 @@ int fastpath_port_key(struct xr_port_key *k, const struct sockaddr *local)
 	return 0;
 }
 
+int fastpath_flow_rewrite(struct xr_flow *v, const struct sockaddr *src,
+			  const struct sockaddr *dst)
+{
+	struct xr_flow_key rw;
+
+	/* The rewrite has the key's layout: src as "local", dst as "remote". */
+	if (fastpath_flow_key(&rw, src, dst))
+		return -EINVAL;
+	memcpy(v->src_addr, rw.local_addr, 16);
+	memcpy(v->dst_addr, rw.remote_addr, 16);
+	v->src_port = rw.local_port;
+	v->dst_port = rw.remote_port;
+	v->family = rw.family;
+	return 0;
+}
+
 void fastpath_sockaddr(struct sockaddr_storage *ss, const __u8 *addr,
 		       __u16 port_be, int family)
 {

@@ -92,6 +92,10 @@ int fastpath_ports_fd(const struct fastpath *fp);
 int fastpath_flow_key(struct xr_flow_key *k, const struct sockaddr *local,
 		      const struct sockaddr *remote);
 int fastpath_port_key(struct xr_port_key *k, const struct sockaddr *local);
+/* The rewrite of a flow value: new source src, new destination dst (same
+ * family). Only those fields are written. */
+int fastpath_flow_rewrite(struct xr_flow *v, const struct sockaddr *src,
+			  const struct sockaddr *dst);
 /* And back: an ABI address (16 bytes, port in network order) to a socket
  * address. */
 void fastpath_sockaddr(struct sockaddr_storage *ss, const __u8 *addr,

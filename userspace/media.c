@@ -212,7 +212,6 @@ int media_engine_new(struct media_engine **out, const struct media_cfg *cfg,
 	snprintf(me->pin_dir, sizeof(me->pin_dir), "%s",
 		 cfg->pin_dir ? cfg->pin_dir : XR_PIN_DIR_DEFAULT);
 	me->cfg.pin_dir = me->pin_dir;
-	me->cfg.state_dir = NULL;
 	me->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (me->epfd < 0) {
 		rc = -errno;

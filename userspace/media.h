@@ -151,7 +151,7 @@ void media_session_foreach(struct media_engine *me,
 const char *media_session_id(const struct media_session *s);
 
 struct media_totals {
-	uint64_t sessions, streams;
+	uint64_t sessions;
 	uint64_t kernel_packets, kernel_bytes, user_packets, user_bytes;
 	uint64_t latches, relatches, latch_refused;
 	unsigned ports_total, ports_used; /* pairs */

@@ -99,23 +99,16 @@ static int flow_value(struct comp *c, const struct sockaddr *dst,
 		      struct xr_flow *v)
 {
 	struct sockaddr_storage src;
-	struct xr_flow_key rw;
 	struct egress_l2 e;
 	int rc;
 
 	comp_local(comp_other(c), &src);
-	/* The rewrite has the key's layout: src as "local", dst as "remote". */
-	if (fastpath_flow_key(&rw, (struct sockaddr *)&src, dst))
+	memset(v, 0, sizeof(*v));
+	if (fastpath_flow_rewrite(v, (struct sockaddr *)&src, dst))
 		return -EAFNOSUPPORT;
 	rc = egress_resolve(dst, &e);
 	if (rc)
 		return rc;
-	memset(v, 0, sizeof(*v));
-	memcpy(v->src_addr, rw.local_addr, 16);
-	memcpy(v->dst_addr, rw.remote_addr, 16);
-	v->src_port = rw.local_port;
-	v->dst_port = rw.remote_port;
-	v->family = rw.family;
 	v->ifindex = (__u32)e.ifindex;
 	memcpy(v->smac, e.smac, 6);
 	memcpy(v->dmac, e.dmac, 6);
@@ -264,7 +257,8 @@ static void refused(struct media_engine *me, struct comp *c,
 	log_warn("call %s: leg %s %s: not latching %s: it is neither the SDP "
 		 "address nor the signalling address of the peer (policy %s)",
 		 c->st->s->id, leg_name(c->leg), c->rtcp ? "RTCP" : "RTP",
-		 netaddr_str(src, a, sizeof(a)), "hint");
+		 netaddr_str(src, a, sizeof(a)),
+		 me->cfg.latch == LATCH_ANY ? "any" : "sdp-or-signalling");
 }
 
 void media_on_packet(void *arg, void *owner, const struct sockaddr *local,

@@ -214,3 +214,17 @@ eq() {
 	CHECK_FAILED=1
 	return 1
 }
+
+# need_bins NAME...: stop the test file (as one failure) if a binary is
+# not built.
+need_bins() {
+	for b in "$@"; do
+		if [ ! -x "$BUILD/$b" ]; then
+			echo "not ok - build/$b is missing: run make"
+			exit 1
+		fi
+	done
+}
+
+# ap ADDR PORT: "ip:port" or "[ip6]:port".
+ap() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }

@@ -23,15 +23,7 @@ SPORT=40000   # the sender's port (the flow's remote)
 OPORT=30002   # the relay's port towards the receiver (the rewritten source)
 DPORT=50000   # the receiver's port
 
-for b in xrelay-fp rtpprobe; do
-	if [ ! -x "$BUILD/$b" ]; then
-		echo "not ok - build/$b is missing: run make"
-		exit 1
-	fi
-done
-
-# "ip:port" or "[ip6]:port".
-ap() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
+need_bins xrelay-fp rtpprobe
 
 # The addresses of one family: SND (sender), RIN (relay, sender side),
 # ROUT (relay, receiver side), RCV (receiver), HDR (IP + UDP header bytes).

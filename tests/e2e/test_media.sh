@@ -28,15 +28,7 @@ SSRC_B=0xb2b2b2b2
 SSRC_X=0xbadbad00 # the third host's
 XSIZE=200     # the third host's packet size: its bytes would show
 
-for b in xrelay-media xrelay-fp rtpprobe; do
-	if [ ! -x "$BUILD/$b" ]; then
-		echo "not ok - build/$b is missing: run make"
-		exit 1
-	fi
-done
-
-# "ip:port" or "[ip6]:port".
-ap() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
+need_bins xrelay-media xrelay-fp rtpprobe
 
 # The addresses of one family: A, B (peers), RA, RB (the relay towards
 # each), X, RX (the third host, the relay towards it), P (prefix length).
