@@ -15,7 +15,7 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -Ibpf -Iuserspace -Isip -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz
+LDLIBS   := -lbpf -lelf -lz -losipparser2
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 BPF_CFLAGS := -g -O2 -fno-strict-aliasing -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
@@ -36,12 +36,12 @@ endif
 # ---- sources ---------------------------------------------------------------
 BPF_SRCS   := bpf/xrelay.bpf.c
 BPF_HDRS   := $(wildcard bpf/*.h)
-LIB_SRCS   := userspace/fastpath.c userspace/log.c userspace/netaddr.c \
-              userspace/inet_csum.c userspace/portpool.c userspace/sdp.c \
-              userspace/latch.c userspace/relay_io.c userspace/media.c \
-              userspace/media_flow.c userspace/egress.c
+# Every userspace/ and sip/ file is library code except the daemon's main;
+# every tests/unit/test_*.c is a unit test binary.
+DAEMON_MAIN := userspace/xrelayd.c
+LIB_SRCS   := $(filter-out $(DAEMON_MAIN),$(wildcard userspace/*.c sip/*.c))
 TOOLS      := xrelay-fp xrelay-media rtpprobe
-UNIT_TESTS := test_bpf_prog test_sdp test_portpool test_latch test_keys
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog
 
