@@ -46,8 +46,9 @@ TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog
 
 SKELS      := $(BUILD)/xrelay.skel.h
-LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_SAN    := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+# Linked as archives, so each binary takes only the objects it uses.
+LIB_OBJS   := $(BUILD)/libxrelay.a
+LIB_SAN    := $(BUILD)/libxrelay-san.a
 TEST_LIB_SAN := $(TEST_LIB_SRCS:%.c=$(BUILD)/san/%.o)
 
 all: $(addprefix $(BUILD)/,$(TOOLS))
@@ -77,6 +78,14 @@ $(BUILD)/san/%.o: %.c $(SKELS) $(BPF_HDRS)
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+$(BUILD)/libxrelay.a: $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libxrelay-san.a: $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # ---- binaries ---------------------------------------------------------------------
 $(BUILD)/xrelay-fp: $(BUILD)/obj/tools/xrelay-fp.o $(LIB_OBJS)
