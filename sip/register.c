@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * REGISTER (RFC 3261 10.3) for the domains we serve, and the digest
+ * challenge of REGISTER (401) and INVITE (407) when a users file is set.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "b2bua_internal.h"
+#include "log.h"
+#include "netaddr.h"
+#include "registrar.h"
+
+int auth_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
+		 int proxy)
+{
+	osip_authorization_t *a = NULL;
+	char *hdr = NULL, user[128], chal[512], extra[640];
+	enum auth_result res;
+
+	if (!b->d.auth)
+		return 0;
+	if (proxy)
+		osip_message_get_proxy_authorization(m, 0, &a);
+	else
+		osip_message_get_authorization(m, 0, &a);
+	if (a)
+		osip_authorization_to_str(a, &hdr);
+	res = auth_check(b->d.auth, hdr, m->sip_method, b2b_now_ms(), user,
+			 sizeof(user));
+	osip_free(hdr);
+	switch (res) {
+	case AUTH_OK:
+		/* The credentials must be the From user's own (no calling
+		 * or registering as someone else with one's password). */
+		if (m->from && m->from->url && m->from->url->username &&
+		    strcmp(m->from->url->username, user)) {
+			b2b_respond(b, t, 403, NULL, NULL);
+			return 1;
+		}
+		return 0;
+	case AUTH_MISSING:
+	case AUTH_STALE:
+		auth_challenge(b->d.auth, b2b_now_ms(), res == AUTH_STALE, chal,
+			       sizeof(chal));
+		snprintf(extra, sizeof(extra), "%s: %s\r\n",
+			 proxy ? "Proxy-Authenticate" : "WWW-Authenticate", chal);
+		b2b_respond(b, t, proxy ? 407 : 401, NULL, extra);
+		return 1;
+	case AUTH_MALFORMED:
+		b2b_respond(b, t, 400, NULL, NULL);
+		return 1;
+	case AUTH_FAILED:
+	default:
+		b2b_respond(b, t, 403, NULL, NULL);
+		return 1;
+	}
+}
+
+static int expires_of(const osip_message_t *m, const osip_contact_t *ct)
+{
+	osip_generic_param_t *p = NULL;
+	const char *h;
+
+	if (ct && osip_contact_param_get_byname((osip_contact_t *)ct, "expires",
+						&p) == 0 && p && p->gvalue)
+		return atoi(p->gvalue);
+	h = sipmsg_header(m, "expires");
+	return h ? atoi(h) : 3600;
+}
+
+
+/* The 200 lists every current binding with its remaining time. */
+static void reply_bindings(struct b2bua *b, struct sip_txn *t,
+			   const char *aor, uint64_t now)
+{
+	struct reg_contact cs[REG_MAX_CONTACTS];
+	int n = registrar_lookup(b->d.reg, aor, now, cs, REG_MAX_CONTACTS);
+	struct sb sb = { 0 };
+
+	for (int i = 0; i < n; i++)
+		sb_add(&sb, "Contact: <%s>;expires=%llu\r\n", cs[i].uri,
+		       (unsigned long long)((cs[i].expires_ms - now + 999) / 1000));
+	b2b_respond(b, t, 200, NULL, sb.p);
+	sb_free(&sb);
+}
+
+static int register_error(struct b2bua *b, struct sip_txn *t, int rc)
+{
+	char extra[64];
+
+	switch (rc) {
+	case -ERANGE:
+		snprintf(extra, sizeof(extra), "Min-Expires: %u\r\n",
+			 b->cfg.reg_min_expires_s);
+		b2b_respond(b, t, 423, NULL, extra);
+		break;
+	case -EALREADY:
+		b2b_respond(b, t, 500, NULL, NULL);
+		break;
+	case -ENOSPC:
+		b2b_respond(b, t, 403, NULL, NULL);
+		break;
+	default:
+		b2b_respond(b, t, 400, NULL, NULL);
+		break;
+	}
+	return rc;
+}
+
+void register_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
+		      const struct sip_peer *from)
+{
+	uint64_t now = b2b_now_ms();
+	char aor[320], uri[REG_URI_MAX], cid[128];
+	osip_contact_t *ct;
+	uint32_t cseq = sipmsg_cseq(m);
+	int i, n, rc;
+
+	if (!m->to || !m->to->url || !m->to->url->username ||
+	    !b2b_is_ours(b, m->to->url)) {
+		b2b_respond(b, t, 403, NULL, NULL); /* not a domain we serve */
+		return;
+	}
+	if (auth_request(b, t, m, 0))
+		return;
+	snprintf(aor, sizeof(aor), "%s@%s", m->to->url->username, b->cfg.domain);
+	for (char *p = aor; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	sipmsg_call_id(m, cid, sizeof(cid));
+	n = osip_list_size(&m->contacts);
+	for (i = 0; i < n; i++) {
+		ct = osip_list_get(&m->contacts, i);
+		if (ct && ct->displayname && !strcmp(ct->displayname, "*")) {
+			if (n > 1 || expires_of(m, NULL) != 0) {
+				b2b_respond(b, t, 400, NULL, NULL);
+				return;
+			}
+			rc = registrar_remove_all(b->d.reg, aor, cid, cseq, now);
+			if (rc < 0) {
+				register_error(b, t, rc);
+				return;
+			}
+			break;
+		}
+		if (!ct || !ct->url || sipmsg_uri_str(ct->url, uri, sizeof(uri)))
+			continue;
+		rc = registrar_update(b->d.reg, aor, uri,
+				      (uint32_t)expires_of(m, ct), cid, cseq,
+				      from, now);
+		if (rc < 0) {
+			register_error(b, t, rc);
+			return;
+		}
+	}
+	reply_bindings(b, t, aor, now);
+}

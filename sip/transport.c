@@ -1,0 +1,606 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * SIP transport: UDP datagrams and TCP streams behind one epoll descriptor.
+ * TCP connections are few next to calls (phones and proxies keep one each),
+ * so they live in a list scanned by id or address.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netaddr.h"
+#include "transport.h"
+
+#define TP_MAX_LISTEN 16
+#define TP_MAX_CONNS 4096
+
+enum ep_kind { EP_UDP, EP_TCP_LISTEN, EP_CONN };
+
+struct ep_item {
+	enum ep_kind kind;
+};
+
+struct listener {
+	struct ep_item ep;
+	int fd;
+	enum sip_proto proto;
+	struct sockaddr_storage addr;
+};
+
+struct conn {
+	struct ep_item ep;
+	struct conn *next;
+	uint32_t id;
+	int fd;
+	int connecting;
+	struct sockaddr_storage remote, local;
+	char *in, *out;
+	size_t inlen, incap, outlen, outcap;
+};
+
+struct sip_transport {
+	int epfd;
+	tp_message_cb cb;
+	void *ctx;
+	struct listener ls[TP_MAX_LISTEN];
+	int nls;
+	struct conn *conns;
+	uint32_t next_id;
+	struct tp_stats st;
+	char buf[TP_MAX_MSG + 1];
+};
+
+struct sip_transport *tp_new(tp_message_cb cb, void *ctx)
+{
+	struct sip_transport *tp = calloc(1, sizeof(*tp));
+
+	if (!tp)
+		return NULL;
+	tp->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (tp->epfd < 0) {
+		free(tp);
+		return NULL;
+	}
+	tp->cb = cb;
+	tp->ctx = ctx;
+	tp->next_id = 1;
+	return tp;
+}
+
+static void conn_close(struct sip_transport *tp, struct conn *c)
+{
+	struct conn **pp;
+
+	for (pp = &tp->conns; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+	tp->st.tcp_closed++;
+	tp->st.tcp_open--;
+}
+
+void tp_free(struct sip_transport *tp)
+{
+	int i;
+
+	if (!tp)
+		return;
+	while (tp->conns)
+		conn_close(tp, tp->conns);
+	for (i = 0; i < tp->nls; i++)
+		close(tp->ls[i].fd);
+	close(tp->epfd);
+	free(tp);
+}
+
+void tp_set_ctx(struct sip_transport *tp, void *ctx)
+{
+	tp->ctx = ctx;
+}
+
+int tp_fd(const struct sip_transport *tp)
+{
+	return tp->epfd;
+}
+
+static int ep_add(struct sip_transport *tp, int fd, uint32_t events,
+		  struct ep_item *it)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = it };
+
+	return epoll_ctl(tp->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void ep_mod(struct sip_transport *tp, struct conn *c)
+{
+	struct epoll_event ev = {
+		.events = EPOLLIN | (c->outlen || c->connecting ? EPOLLOUT : 0),
+		.data.ptr = &c->ep,
+	};
+
+	epoll_ctl(tp->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+int tp_listen(struct sip_transport *tp, enum sip_proto proto,
+	      const struct sockaddr *addr, char *err, size_t errlen)
+{
+	struct listener *l;
+	char a[NETADDR_STRLEN];
+	int one = 1, fd;
+
+	if (tp->nls >= TP_MAX_LISTEN) {
+		snprintf(err, errlen, "more than %d listen addresses",
+			 TP_MAX_LISTEN);
+		return -1;
+	}
+	fd = socket(addr->sa_family, (proto == SIP_TCP ? SOCK_STREAM :
+		    SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (addr->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, addr, netaddr_len(addr)) < 0)
+		goto fail;
+	if (proto == SIP_TCP && listen(fd, 128) < 0)
+		goto fail;
+	l = &tp->ls[tp->nls];
+	l->ep.kind = proto == SIP_TCP ? EP_TCP_LISTEN : EP_UDP;
+	l->fd = fd;
+	l->proto = proto;
+	memcpy(&l->addr, addr, netaddr_len(addr));
+	if (ep_add(tp, fd, EPOLLIN, &l->ep) < 0)
+		goto fail;
+	tp->nls++;
+	log_info("sip: listening on %s:%s", proto == SIP_TCP ? "tcp" : "udp",
+		 netaddr_str(addr, a, sizeof(a)));
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot listen on %s:%s: %s (is another SIP "
+		 "server using it? change 'listen')",
+		 proto == SIP_TCP ? "tcp" : "udp",
+		 netaddr_str(addr, a, sizeof(a)), strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* ---- receiving ------------------------------------------------------------ */
+
+static void deliver(struct sip_transport *tp, const char *buf, size_t len,
+		    const struct sip_peer *from)
+{
+	tp->st.rx_msgs++;
+	tp->st.rx_bytes += len;
+	tp->cb(tp->ctx, buf, len, from);
+}
+
+static void udp_read(struct sip_transport *tp, struct listener *l)
+{
+	struct sip_peer from = { .proto = SIP_UDP };
+	socklen_t sl;
+	ssize_t n;
+	int budget = 256; /* then let the loop serve the others */
+
+	memcpy(&from.local, &l->addr, sizeof(l->addr));
+	while (budget--) {
+		sl = sizeof(from.addr);
+		n = recvfrom(l->fd, tp->buf, TP_MAX_MSG, 0,
+			     (struct sockaddr *)&from.addr, &sl);
+		if (n < 0)
+			return;
+		if (n < 4) /* keep-alive CRLFs, probes */
+			continue;
+		tp->buf[n] = 0;
+		deliver(tp, tp->buf, (size_t)n, &from);
+	}
+}
+
+static struct conn *conn_new(struct sip_transport *tp, int fd,
+			     const struct sockaddr *remote)
+{
+	struct conn *c;
+	socklen_t sl = sizeof(c->local);
+
+	if (tp->st.tcp_open >= TP_MAX_CONNS) {
+		log_warn("sip: %d TCP connections open, refusing another",
+			 TP_MAX_CONNS);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->ep.kind = EP_CONN;
+	c->fd = fd;
+	c->id = tp->next_id++;
+	if (!tp->next_id)
+		tp->next_id = 1;
+	memcpy(&c->remote, remote, netaddr_len(remote));
+	getsockname(fd, (struct sockaddr *)&c->local, &sl);
+	c->next = tp->conns;
+	tp->conns = c;
+	tp->st.tcp_open++;
+	return c;
+}
+
+static void tcp_accept(struct sip_transport *tp, struct listener *l)
+{
+	struct sockaddr_storage ss;
+	struct conn *c;
+	socklen_t sl;
+	int fd, one = 1;
+
+	for (;;) {
+		sl = sizeof(ss);
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = conn_new(tp, fd, (struct sockaddr *)&ss);
+		if (!c || ep_add(tp, fd, EPOLLIN, &c->ep) < 0) {
+			if (c)
+				conn_close(tp, c);
+			else
+				close(fd);
+			continue;
+		}
+		tp->st.tcp_accepted++;
+	}
+}
+
+/* Content-Length (or its compact form "l") of a header block; 0 if absent
+ * (RFC 3261 18.3 makes it mandatory on streams; a missing one means none). */
+static long content_length(const char *hdr, size_t hlen)
+{
+	const char *p = hdr, *end = hdr + hlen, *eol, *colon;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (colon) {
+			size_t nl = (size_t)(colon - p);
+
+			while (nl && (p[nl - 1] == ' ' || p[nl - 1] == '\t'))
+				nl--;
+			if ((nl == 14 && !strncasecmp(p, "Content-Length", 14)) ||
+			    (nl == 1 && (*p == 'l' || *p == 'L')))
+				return strtol(colon + 1, NULL, 10);
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* Cut whole messages off the front of c->in. -1: the stream is broken. */
+static int conn_frame(struct sip_transport *tp, struct conn *c)
+{
+	struct sip_peer from = { .proto = SIP_TCP, .conn = c->id };
+	size_t skip, total;
+	char *hend;
+	long cl;
+
+	memcpy(&from.addr, &c->remote, sizeof(c->remote));
+	memcpy(&from.local, &c->local, sizeof(c->local));
+	for (;;) {
+		for (skip = 0; skip < c->inlen &&
+		     (c->in[skip] == '\r' || c->in[skip] == '\n'); skip++)
+			; /* keep-alives between messages (RFC 5626 CRLF) */
+		memmove(c->in, c->in + skip, c->inlen - skip);
+		c->inlen -= skip;
+		c->in[c->inlen] = 0;
+		hend = strstr(c->in, "\r\n\r\n");
+		if (!hend)
+			return c->inlen > TP_MAX_MSG ? -1 : 0;
+		cl = content_length(c->in, (size_t)(hend - c->in));
+		if (cl < 0 || cl > TP_MAX_MSG)
+			return -1;
+		total = (size_t)(hend - c->in) + 4 + (size_t)cl;
+		if (total > TP_MAX_MSG)
+			return -1;
+		if (c->inlen < total)
+			return 0;
+		memcpy(tp->buf, c->in, total);
+		tp->buf[total] = 0;
+		memmove(c->in, c->in + total, c->inlen - total);
+		c->inlen -= total;
+		deliver(tp, tp->buf, total, &from);
+	}
+}
+
+static int conn_read(struct sip_transport *tp, struct conn *c)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (c->incap - c->inlen < 4097) {
+			size_t cap = c->incap ? c->incap * 2 : 8192;
+			char *p;
+
+			if (cap > 2 * (TP_MAX_MSG + 1))
+				return -1;
+			p = realloc(c->in, cap);
+			if (!p)
+				return -1;
+			c->in = p;
+			c->incap = cap;
+		}
+		n = read(c->fd, c->in + c->inlen, c->incap - c->inlen - 1);
+		if (n == 0)
+			return -1;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		c->inlen += (size_t)n;
+		if (conn_frame(tp, c) < 0) {
+			char a[NETADDR_STRLEN];
+
+			tp->st.oversized++;
+			log_warn("sip: tcp from %s: message over %d bytes or a "
+				 "bad Content-Length; closing the connection",
+				 netaddr_str((struct sockaddr *)&c->remote, a,
+					     sizeof(a)), TP_MAX_MSG);
+			return -1;
+		}
+	}
+}
+
+static int conn_flush(struct conn *c)
+{
+	ssize_t n;
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	if (c->connecting) {
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 ||
+		    soerr)
+			return -1;
+		c->connecting = 0;
+		sl = sizeof(c->local);
+		getsockname(c->fd, (struct sockaddr *)&c->local, &sl);
+	}
+	while (c->outlen) {
+		n = send(c->fd, c->out, c->outlen, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -1;
+		memmove(c->out, c->out + n, c->outlen - (size_t)n);
+		c->outlen -= (size_t)n;
+	}
+	return 0;
+}
+
+void tp_run(struct sip_transport *tp)
+{
+	struct epoll_event ev[64];
+	int i, n;
+
+	n = epoll_wait(tp->epfd, ev, 64, 0);
+	for (i = 0; i < n; i++) {
+		struct ep_item *it = ev[i].data.ptr;
+		struct conn *c;
+
+		switch (it->kind) {
+		case EP_UDP:
+			udp_read(tp, (struct listener *)it);
+			break;
+		case EP_TCP_LISTEN:
+			tcp_accept(tp, (struct listener *)it);
+			break;
+		case EP_CONN:
+			c = (struct conn *)it;
+			if (((ev[i].events & EPOLLOUT) && conn_flush(c) < 0) ||
+			    ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
+			     conn_read(tp, c) < 0)) {
+				conn_close(tp, c);
+				break;
+			}
+			ep_mod(tp, c);
+			break;
+		}
+	}
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+static struct listener *listener_for(struct sip_transport *tp,
+				     enum sip_proto proto, int family,
+				     const struct sockaddr *local)
+{
+	struct listener *any = NULL;
+	int i;
+
+	for (i = 0; i < tp->nls; i++) {
+		struct listener *l = &tp->ls[i];
+
+		if (l->proto != proto || l->addr.ss_family != family)
+			continue;
+		if (local && local->sa_family == family &&
+		    netaddr_ip_equal((struct sockaddr *)&l->addr, local))
+			return l;
+		if (!any)
+			any = l;
+	}
+	return any;
+}
+
+static struct conn *conn_find(struct sip_transport *tp, const struct sip_peer *to)
+{
+	struct conn *c;
+
+	for (c = tp->conns; c; c = c->next)
+		if (to->conn ? c->id == to->conn :
+		    netaddr_equal((struct sockaddr *)&c->remote,
+				  (const struct sockaddr *)&to->addr))
+			return c;
+	/* The connection a request came in on is gone: open a new one. */
+	if (to->conn)
+		for (c = tp->conns; c; c = c->next)
+			if (netaddr_equal((struct sockaddr *)&c->remote,
+					  (const struct sockaddr *)&to->addr))
+				return c;
+	return NULL;
+}
+
+static struct conn *conn_open(struct sip_transport *tp, const struct sip_peer *to)
+{
+	const struct sockaddr *ra = (const struct sockaddr *)&to->addr;
+	struct conn *c;
+	int fd, one = 1;
+
+	fd = socket(ra->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, ra, netaddr_len(ra)) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return NULL;
+	}
+	c = conn_new(tp, fd, ra);
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->connecting = 1;
+	if (ep_add(tp, fd, EPOLLIN | EPOLLOUT, &c->ep) < 0) {
+		conn_close(tp, c);
+		return NULL;
+	}
+	return c;
+}
+
+static int tcp_send(struct sip_transport *tp, const struct sip_peer *to,
+		    const char *buf, size_t len)
+{
+	struct conn *c = conn_find(tp, to);
+
+	if (!c)
+		c = conn_open(tp, to);
+	if (!c)
+		return -1;
+	if (c->outlen + len > 4 * (size_t)TP_MAX_MSG) {
+		conn_close(tp, c); /* a peer that reads nothing */
+		return -1;
+	}
+	if (c->outcap < c->outlen + len) {
+		size_t cap = c->outlen + len + 4096;
+		char *p = realloc(c->out, cap);
+
+		if (!p)
+			return -1;
+		c->out = p;
+		c->outcap = cap;
+	}
+	memcpy(c->out + c->outlen, buf, len);
+	c->outlen += len;
+	if (!c->connecting && conn_flush(c) < 0) {
+		conn_close(tp, c);
+		return -1;
+	}
+	ep_mod(tp, c);
+	return 0;
+}
+
+int tp_send(struct sip_transport *tp, const struct sip_peer *to,
+	    const char *buf, size_t len)
+{
+	const struct sockaddr *ra = (const struct sockaddr *)&to->addr;
+	struct listener *l;
+	int rc;
+
+	if (to->proto == SIP_TCP) {
+		rc = tcp_send(tp, to, buf, len);
+	} else {
+		l = listener_for(tp, SIP_UDP, ra->sa_family,
+				 (const struct sockaddr *)&to->local);
+		rc = l && sendto(l->fd, buf, len, 0, ra, netaddr_len(ra)) ==
+			(ssize_t)len ? 0 : -1;
+	}
+	if (rc < 0) {
+		tp->st.send_errors++;
+		return -1;
+	}
+	tp->st.tx_msgs++;
+	tp->st.tx_bytes += len;
+	return 0;
+}
+
+static int route_source(const struct sockaddr *remote,
+			struct sockaddr_storage *out)
+{
+	socklen_t sl = sizeof(*out);
+	int fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = connect(fd, remote, netaddr_len(remote)) < 0 ||
+	     getsockname(fd, (struct sockaddr *)out, &sl) < 0 ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
+int tp_local_for(struct sip_transport *tp, enum sip_proto proto,
+		 const struct sockaddr *remote, struct sockaddr_storage *out)
+{
+	struct listener *l = listener_for(tp, proto, remote->sa_family, NULL);
+	int wildcard;
+
+	if (!l)
+		return -1;
+	if (l->addr.ss_family == AF_INET)
+		wildcard = ((struct sockaddr_in *)&l->addr)->sin_addr.s_addr ==
+			htonl(INADDR_ANY);
+	else
+		wildcard = IN6_IS_ADDR_UNSPECIFIED(
+			&((struct sockaddr_in6 *)&l->addr)->sin6_addr);
+	if (!wildcard) {
+		memcpy(out, &l->addr, sizeof(l->addr));
+		return 0;
+	}
+	if (route_source(remote, out) < 0)
+		return -1;
+	netaddr_set_port((struct sockaddr *)out,
+			 netaddr_port((struct sockaddr *)&l->addr));
+	return 0;
+}
+
+int tp_is_local(struct sip_transport *tp, const struct sockaddr *addr)
+{
+	struct sockaddr_storage me;
+	int i;
+
+	for (i = 0; i < tp->nls; i++) {
+		struct listener *l = &tp->ls[i];
+
+		if (l->addr.ss_family != addr->sa_family ||
+		    netaddr_port((struct sockaddr *)&l->addr) !=
+		    netaddr_port(addr))
+			continue;
+		if (netaddr_ip_equal((struct sockaddr *)&l->addr, addr))
+			return 1;
+		/* A wildcard listener: is addr one of this host's? */
+		if (tp_local_for(tp, l->proto, addr, &me) == 0 &&
+		    netaddr_ip_equal((struct sockaddr *)&me, addr))
+			return 1;
+	}
+	return 0;
+}
+
+void tp_stats(const struct sip_transport *tp, struct tp_stats *out)
+{
+	*out = tp->st;
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xrelayd: the SIP B2BUA and the media engine in one process, one event
+ * loop. Set-up runs in steps and is undone in reverse; SIGTERM/SIGINT end
+ * every call with BYE on both legs and stop; SIGHUP reloads routes, users
+ * and limits without touching calls.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "b2bua.h"
+#include "cdr.h"
+#include "config.h"
+#include "log.h"
+#include "media.h"
+#include "registrar.h"
+#include "route.h"
+#include "transport.h"
+
+struct daemon {
+	struct xr_config cfg;
+	char *argv0, **argv;
+	int argc;
+	struct media_engine *me;
+	struct sip_transport *tp;
+	struct registrar *reg;
+	struct routes *rt;
+	struct auth *auth;
+	struct cdr_writer *cdr;
+	struct b2bua *b2b;
+	int sigfd;
+};
+
+static struct routes *load_routes(const struct xr_config *c, char *err,
+				  size_t errlen)
+{
+	struct routes *rt = routes_new();
+	char e[256];
+
+	if (!rt) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < c->nroutes; i++) {
+		if (routes_add(rt, c->routes[i], e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "route '%s': %s", c->routes[i], e);
+			routes_free(rt);
+			return NULL;
+		}
+	}
+	return rt;
+}
+
+static void b2b_cfg(const struct xr_config *c, struct b2bua_cfg *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->domain, sizeof(o->domain), "%s", c->domain);
+	o->pass_headers = c->pass_headers;
+	o->npass = c->npass;
+	o->max_calls = c->max_calls;
+	o->retry_after_s = c->retry_after_s;
+	o->media_timeout_ms = c->media_timeout_ms;
+	o->session_expires_s = c->session_expires_s;
+	o->min_se_s = c->min_se_s;
+	o->reg_min_expires_s = c->reg_min_expires_s;
+	o->reg_max_expires_s = c->reg_max_expires_s;
+	o->max_forwards = c->max_forwards;
+}
+
+static void deps_of(struct daemon *d, struct b2bua_deps *o)
+{
+	*o = (struct b2bua_deps){ .tp = d->tp, .me = d->me, .reg = d->reg,
+				  .rt = d->rt, .auth = d->auth, .cdr = d->cdr };
+}
+
+static int start(struct daemon *d, char *err, size_t errlen)
+{
+	struct b2bua_cfg bc;
+	struct b2bua_deps deps;
+	struct xr_config *c = &d->cfg;
+
+	if (media_engine_new(&d->me, &c->media, err, errlen) < 0)
+		return -1;
+	d->tp = tp_new(b2bua_on_message, NULL);
+	if (!d->tp) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < c->nlisten; i++)
+		if (tp_listen(d->tp, c->listen[i].proto,
+			      (struct sockaddr *)&c->listen[i].addr, err,
+			      errlen) < 0)
+			return -1;
+	d->reg = registrar_new(c->reg_min_expires_s, c->reg_max_expires_s);
+	d->rt = load_routes(c, err, errlen);
+	if (!d->reg || !d->rt)
+		return -1;
+	if (c->users_file[0] &&
+	    !(d->auth = auth_load(c->users_file, c->domain, err, errlen)))
+		return -1;
+	if (c->cdr_file[0] && !(d->cdr = cdr_open(c->cdr_file, err, errlen)))
+		return -1;
+	b2b_cfg(c, &bc);
+	deps_of(d, &deps);
+	d->b2b = b2bua_new(&bc, &deps);
+	if (!d->b2b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	tp_set_ctx(d->tp, d->b2b);
+	media_engine_set_idle_cb(d->me, b2bua_media_idle, d->b2b);
+	return 0;
+}
+
+static void stop(struct daemon *d)
+{
+	b2bua_free(d->b2b);
+	cdr_close(d->cdr);
+	auth_free(d->auth);
+	routes_free(d->rt);
+	registrar_free(d->reg);
+	tp_free(d->tp);
+	if (d->me)
+		media_engine_free(d->me);
+}
+
+/* SIGHUP: routes, users, limits and the CDR file again; calls go on. */
+static void reload(struct daemon *d)
+{
+	struct xr_config nc;
+	struct routes *rt;
+	struct b2bua_cfg bc;
+	struct b2bua_deps deps;
+	char err[512];
+	int exit_now = 0;
+
+	config_defaults(&nc);
+	if (config_from_args(&nc, d->argc, d->argv, &exit_now, err,
+			     sizeof(err)) < 0 ||
+	    !(rt = load_routes(&nc, err, sizeof(err)))) {
+		log_err("reload refused, the running configuration stays: %s",
+			err);
+		config_free(&nc);
+		return;
+	}
+	if (d->auth && auth_reload(d->auth, nc.users_file, err, sizeof(err)) < 0)
+		log_err("reload: users file kept as it was: %s", err);
+	if (d->cdr && cdr_reopen(d->cdr, err, sizeof(err)) < 0)
+		log_err("reload: CDR file: %s", err);
+	routes_free(d->rt);
+	d->rt = rt;
+	/* Only what reload may change is taken from the new config. */
+	d->cfg.max_calls = nc.max_calls;
+	d->cfg.retry_after_s = nc.retry_after_s;
+	d->cfg.media_timeout_ms = nc.media_timeout_ms;
+	d->cfg.session_expires_s = nc.session_expires_s;
+	b2b_cfg(&d->cfg, &bc);
+	deps_of(d, &deps);
+	b2bua_reconfigure(d->b2b, &bc, &deps);
+	config_free(&nc);
+	log_info("reloaded: %u routes, limits and users", routes_count(rt));
+}
+
+static int min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* Returns when asked to stop. */
+static void loop(struct daemon *d)
+{
+	struct pollfd pf[3] = {
+		{ .fd = media_engine_fd(d->me), .events = POLLIN },
+		{ .fd = tp_fd(d->tp), .events = POLLIN },
+		{ .fd = d->sigfd, .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		int to = min_timeout(media_engine_timeout_ms(d->me),
+				     b2bua_timeout_ms(d->b2b));
+
+		if (poll(pf, 3, to) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			return;
+		}
+		media_engine_run(d->me);
+		tp_run(d->tp);
+		b2bua_tick(d->b2b);
+		if (!(pf[2].revents & POLLIN) ||
+		    read(d->sigfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP)
+			reload(d);
+		else
+			return;
+	}
+}
+
+/* End the calls with BYE and give the transactions a moment to finish. */
+static void drain(struct daemon *d)
+{
+	struct b2bua_stats st;
+	int i;
+
+	b2bua_shutdown(d->b2b);
+	for (i = 0; i < 40; i++) { /* up to 2 s */
+		b2bua_stats(d->b2b, &st);
+		if (!st.calls_active && i > 4)
+			break;
+		poll(NULL, 0, 50);
+		tp_run(d->tp);
+		b2bua_tick(d->b2b);
+	}
+	media_engine_shutdown(d->me);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .argc = argc, .argv = argv, .sigfd = -1 };
+	char err[512];
+	int exit_now = 0, rc = 1;
+	sigset_t ss;
+
+	config_defaults(&d.cfg);
+	if (config_from_args(&d.cfg, argc, argv, &exit_now, err,
+			     sizeof(err)) < 0) {
+		fprintf(stderr, "xrelayd: %s\n", err);
+		config_free(&d.cfg);
+		return 2;
+	}
+	if (exit_now) {
+		config_free(&d.cfg);
+		return 0;
+	}
+	log_set_level(d.cfg.log_level);
+	log_libbpf_setup();
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d.sigfd = signalfd(-1, &ss, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (start(&d, err, sizeof(err)) < 0) {
+		log_err("xrelayd: %s", err);
+		goto out;
+	}
+	log_info("xrelayd: ready");
+	loop(&d);
+	log_info("xrelayd: stopping: ending calls");
+	drain(&d);
+	rc = 0;
+out:
+	stop(&d);
+	if (d.sigfd >= 0)
+		close(d.sigfd);
+	config_free(&d.cfg);
+	return rc;
+}
