@@ -13,6 +13,10 @@
  *   delete CALL
  *   stop        free the engine, leave the kernel state (a crash/restart)
  *   quit        remove every session and detach, then exit
+ *
+ * With --state-dir the engine journals its sessions there and a restarted
+ * one adopts them (info works for them at once). With --idle-ms, a line
+ * "idle CALL" is printed whenever the engine reports a session idle.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -101,6 +105,9 @@ static int cmd_totals(struct media_engine *me)
 	       (unsigned long long)t.latches, (unsigned long long)t.relatches,
 	       (unsigned long long)t.latch_refused, t.ports_used,
 	       t.ports_total);
+	printf("adopted=%llu\ngc_flows=%llu\ngc_ports=%llu\n",
+	       (unsigned long long)t.adopted, (unsigned long long)t.gc_flows,
+	       (unsigned long long)t.gc_ports);
 	for (int i = 0; i < t.nifaces; i++)
 		printf("iface.%s=%s\n", t.iface[i].name,
 		       attach_mode_name(t.iface[i].got));
@@ -142,6 +149,13 @@ static int cmd_sdp(struct media_engine *me, int offer, char **w)
 	}
 	free(out);
 	return 0;
+}
+
+static void on_idle(void *arg, struct media_session *s)
+{
+	(void)arg;
+	printf("idle %s\n", media_session_id(s));
+	fflush(stdout);
 }
 
 /* One command line; returns 1 to exit (2: without shutdown). */
@@ -218,6 +232,8 @@ int main(int argc, char **argv)
 		{ "iface", 1, 0, 'i' }, { "ports", 1, 0, 'p' },
 		{ "pin-dir", 1, 0, 'P' }, { "relatch-idle-ms", 1, 0, 'r' },
 		{ "latch-any", 0, 0, 'a' }, { "no-strict", 0, 0, 's' },
+		{ "state-dir", 1, 0, 'S' }, { "adopt-grace-ms", 1, 0, 'g' },
+		{ "idle-ms", 1, 0, 'I' },
 		{ "verbose", 0, 0, 'v' }, { 0, 0, 0, 0 },
 	};
 	struct media_engine *me;
@@ -245,6 +261,9 @@ int main(int argc, char **argv)
 		case 'r': cfg.relatch_idle_ms = (uint32_t)atoi(optarg); break;
 		case 'a': cfg.latch = LATCH_ANY; break;
 		case 's': cfg.strict = 0; break;
+		case 'S': cfg.state_dir = optarg; break;
+		case 'g': cfg.adopt_grace_ms = (uint32_t)atoi(optarg); break;
+		case 'I': cfg.idle_ms = (uint32_t)atoi(optarg); break;
 		case 'v': log_set_level(LOG_DEBUG); break;
 		default: return 2;
 		}
@@ -253,6 +272,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xrelay-media: %s\n", err);
 		return 1;
 	}
+	media_engine_set_idle_cb(me, on_idle, NULL);
 	setvbuf(stdin, NULL, _IONBF, 0); /* poll() must see every line */
 	printf("ready\n");
 	fflush(stdout);

@@ -133,6 +133,15 @@ static struct addrpool *pool_toward(struct media_engine *me,
 	return &me->pools[0];
 }
 
+struct addrpool *pool_by_addr(struct media_engine *me,
+			      const struct sockaddr *ip)
+{
+	for (int i = 0; i < me->npools; i++)
+		if (netaddr_ip_equal(ip, (struct sockaddr *)&me->pools[i].addr))
+			return &me->pools[i];
+	return NULL;
+}
+
 /* ---- attach ------------------------------------------------------------------ */
 
 static int attach_all(struct media_engine *me, char *err, size_t errlen)
@@ -208,6 +217,7 @@ int media_engine_new(struct media_engine **out, const struct media_cfg *cfg,
 
 	if (!me)
 		return -ENOMEM;
+	me->jdir = -1;
 	me->cfg = *cfg;
 	snprintf(me->pin_dir, sizeof(me->pin_dir), "%s",
 		 cfg->pin_dir ? cfg->pin_dir : XR_PIN_DIR_DEFAULT);
@@ -226,8 +236,19 @@ int media_engine_new(struct media_engine **out, const struct media_cfg *cfg,
 		rc = -EIO;
 		goto fail;
 	}
+	relay_io_set_sent_cb(me->io, media_on_sent, me);
 	if (!me->fp)
 		raise_nofile();
+	if ((rc = journal_open(me, err, errlen)))
+		goto fail;
+	journal_adopt_all(me);
+	/* Kernel entries nobody adopted (calls that ended while no engine
+	 * ran, a corrupt journal, no journal at all) go after a grace time:
+	 * long enough for a supervisor to notice, short enough that a dead
+	 * call's ports are not held. */
+	if (me->fp)
+		me->gc_at_ns = media_now_ns() +
+			       (uint64_t)me->cfg.adopt_grace_ms * 1000000ull + 1;
 	*out = me;
 	return 0;
 fail:
@@ -244,9 +265,11 @@ void media_engine_shutdown(struct media_engine *me)
 			struct media_session *s = me->buckets[b];
 
 			me->buckets[b] = s->next;
+			journal_forget(me, s); /* a clean stop: the calls end */
 			session_free(me, s);
 		}
 	me->nsessions = 0;
+	me->jdirty = NULL;
 	for (int i = 0; i < me->cfg.nifaces; i++)
 		if (me->got[i] != ATTACH_OFF) {
 			fastpath_detach(me->ifindex[i], me->got[i]);
@@ -270,6 +293,7 @@ void media_engine_free(struct media_engine *me)
 			free(s->last_out[1]);
 			free(s);
 		}
+	journal_close(me);
 	relay_io_free(me->io);
 	fastpath_close(me->fp);
 	for (int i = 0; i < me->npools; i++) {
@@ -282,9 +306,41 @@ void media_engine_free(struct media_engine *me)
 }
 
 int media_engine_fd(const struct media_engine *me) { return me->epfd; }
+/* The next time the once-a-second pass (or the garbage collection) is due. */
+static uint64_t next_timer_ns(const struct media_engine *me)
+{
+	uint64_t t = me->tick_ns;
+
+	if (me->gc_at_ns && me->gc_at_ns < t)
+		t = me->gc_at_ns;
+	return t;
+}
+
 int media_engine_timeout_ms(const struct media_engine *me)
 {
-	return me->nretry ? 1 : 1000;
+	uint64_t now = media_now_ns(), t = next_timer_ns(me);
+
+	if (me->nretry)
+		return 1;
+	if (t <= now)
+		return 0;
+	return t - now >= 1000000000ull ? 1000 : (int)((t - now) / 1000000ull) + 1;
+}
+
+static void idle_scan(struct media_engine *me, uint64_t now);
+
+/* What is due by the clock: unknown kernel entries after the grace time,
+ * then idle sessions (about once a second). */
+static void engine_timers(struct media_engine *me, uint64_t now)
+{
+	if (me->gc_at_ns && now >= me->gc_at_ns) {
+		me->gc_at_ns = 0;
+		flow_gc_unknown(me);
+	}
+	if (now < me->tick_ns)
+		return;
+	me->tick_ns = now + 1000000000ull;
+	idle_scan(me, now);
 }
 
 void media_engine_run(struct media_engine *me)
@@ -296,6 +352,16 @@ void media_engine_run(struct media_engine *me)
 		relay_io_handle(me->io, &ev[i], media_on_packet, me);
 	if (me->nretry)
 		flow_retry_run(me, media_now_ns());
+	journal_flush(me); /* after the batch: its sends are counted */
+	engine_timers(me, media_now_ns());
+}
+
+void media_engine_set_idle_cb(struct media_engine *me,
+			      void (*cb)(void *arg, struct media_session *s),
+			      void *arg)
+{
+	me->idle_cb = cb;
+	me->idle_arg = arg;
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
@@ -366,7 +432,7 @@ static void session_free(struct media_engine *me, struct media_session *s)
 	free(s);
 }
 
-void media_session_delete(struct media_engine *me, struct media_session *s)
+void session_drop(struct media_engine *me, struct media_session *s)
 {
 	struct media_session **pp = &me->buckets[bucket_of(s->id)];
 
@@ -376,34 +442,39 @@ void media_session_delete(struct media_engine *me, struct media_session *s)
 			me->nsessions--;
 			break;
 		}
+	if (s->jdirty) /* not written after all */
+		for (pp = &me->jdirty; *pp; pp = &(*pp)->jnext)
+			if (*pp == s) {
+				*pp = s->jnext;
+				break;
+			}
 	session_free(me, s);
+}
+
+void media_session_delete(struct media_engine *me, struct media_session *s)
+{
+	journal_forget(me, s);
+	session_drop(me, s);
 }
 
 void media_leg_hint(struct media_engine *me, struct media_session *s,
 		    enum media_leg leg, const struct sockaddr *sig_addr)
 {
-	(void)me;
 	memset(&s->hint[leg], 0, sizeof(s->hint[leg]));
 	if (sig_addr && sig_addr->sa_family)
 		memcpy(&s->hint[leg], sig_addr, netaddr_len(sig_addr));
+	if (s->nstreams) /* before any stream there is nothing to adopt */
+		journal_save(me, s);
 }
 
-/* Allocate one leg's port pair of a stream on pool p. */
-static int leg_alloc(struct media_engine *me, struct stream *st, int leg,
-		     struct addrpool *p, char *err, size_t errlen)
+/*
+ * Give one leg of a stream the port pair (port, port + 1) of pool p, which
+ * the caller took from the pool: the port owner table and, in socket mode,
+ * the ports' sockets. The caller then makes the ports' kernel entries.
+ */
+int leg_bind(struct media_engine *me, struct stream *st, int leg,
+	     struct addrpool *p, unsigned port, char *err, size_t errlen)
 {
-	int port = portpool_alloc(p->pp, media_now_ns());
-	char a[NETADDR_STRLEN];
-
-	if (port < 0) {
-		snprintf(err, errlen, "port pool exhausted on %s (%u of %u "
-			 "pairs in use%s): widen port_min/port_max or add "
-			 "relay addresses",
-			 netaddr_ip_str((struct sockaddr *)&p->addr, a, sizeof(a)),
-			 portpool_used(p->pp), portpool_size(p->pp),
-			 port == -EAGAIN ? ", the rest in quarantine" : "");
-		return port;
-	}
 	for (int k = 0; k < 2; k++) {
 		struct comp *c = &st->c[leg][k];
 		struct sockaddr_storage local = p->addr;
@@ -412,7 +483,7 @@ static int leg_alloc(struct media_engine *me, struct stream *st, int leg,
 		c->leg = (unsigned char)leg;
 		c->rtcp = (unsigned char)k;
 		c->pool = p;
-		c->port = (unsigned)port + (unsigned)k;
+		c->port = port + (unsigned)k;
 		c->fd = -1;
 		netaddr_set_port((struct sockaddr *)&local, (int)c->port);
 		if (!me->fp) {
@@ -424,17 +495,64 @@ static int leg_alloc(struct media_engine *me, struct stream *st, int leg,
 					 "relay port %u (%s): the socket path "
 					 "needs a descriptor per port", c->port,
 					 strerror(-e));
-				if (k == 1)
+				c->fd = -1;
+				if (k == 1) {
 					relay_io_close_port(me->io, st->c[leg][0].fd);
-				portpool_release(p->pp, (unsigned)port, 0);
+					st->c[leg][0].fd = -1;
+					p->by_port[port] = NULL;
+				}
 				st->c[leg][0].pool = st->c[leg][1].pool = NULL;
 				return e;
 			}
 		}
 		p->by_port[c->port] = c;
-		port_entry_sync(me, c, 1);
 	}
 	return 0;
+}
+
+/* Allocate one leg's port pair of a stream on pool p. */
+static int leg_alloc(struct media_engine *me, struct stream *st, int leg,
+		     struct addrpool *p, char *err, size_t errlen)
+{
+	int port = portpool_alloc(p->pp, media_now_ns()), rc;
+	char a[NETADDR_STRLEN];
+
+	if (port < 0) {
+		snprintf(err, errlen, "port pool exhausted on %s (%u of %u "
+			 "pairs in use%s): widen port_min/port_max or add "
+			 "relay addresses",
+			 netaddr_ip_str((struct sockaddr *)&p->addr, a, sizeof(a)),
+			 portpool_used(p->pp), portpool_size(p->pp),
+			 port == -EAGAIN ? ", the rest in quarantine" : "");
+		return port;
+	}
+	rc = leg_bind(me, st, leg, p, (unsigned)port, err, errlen);
+	if (rc) {
+		portpool_release(p->pp, (unsigned)port, 0);
+		return rc;
+	}
+	port_entry_sync(me, &st->c[leg][0], 1);
+	port_entry_sync(me, &st->c[leg][1], 1);
+	return 0;
+}
+
+/* A new stream at the end of s, its components unbound. */
+struct stream *stream_new(struct media_session *s)
+{
+	struct stream *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->s = s;
+	st->idx = s->nstreams;
+	for (int k = 0; k < 2; k++) {
+		st->c[0][k].fd = st->c[1][k].fd = -1;
+		st->c[0][k].st = st->c[1][k].st = st;
+		st->c[1][k].leg = 1;
+		st->c[0][k].rtcp = st->c[1][k].rtcp = (unsigned char)k;
+	}
+	s->st[s->nstreams++] = st;
+	return st;
 }
 
 /* New streams for m= lines the session does not have yet; all or none. */
@@ -446,20 +564,14 @@ static int streams_add(struct media_engine *me, struct media_session *s,
 	struct addrpool *pool[2];
 
 	for (int i = first; i < p->nmedia && !rc; i++) {
-		struct stream *st = calloc(1, sizeof(*st));
+		struct stream *st = stream_new(s);
 
-		if (!st)
-			return -ENOMEM;
-		st->s = s;
-		st->idx = i;
-		snprintf(st->type, sizeof(st->type), "%s", p->m[i].type);
-		for (int k = 0; k < 2; k++) {
-			st->c[0][k].fd = st->c[1][k].fd = -1;
-			st->c[0][k].st = st->c[1][k].st = st;
-			st->c[1][k].leg = 1;
-			st->c[0][k].rtcp = st->c[1][k].rtcp = (unsigned char)k;
+		if (!st) {
+			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			break;
 		}
-		s->st[s->nstreams++] = st;
+		snprintf(st->type, sizeof(st->type), "%s", p->m[i].type);
 		if (p->m[i].port == 0) {
 			st->rejected = 1;
 			continue;
@@ -612,6 +724,9 @@ static int process_sdp(struct media_engine *me, struct media_session *s,
 	} else {
 		s->state = MEDIA_ANSWERED;
 	}
+	/* Before the body goes out: a crash after this adopts the session
+	 * the peer is told about. */
+	journal_save(me, s);
 	return 0;
 }
 
@@ -687,6 +802,69 @@ int media_session_info(struct media_engine *me, struct media_session *s,
 	return 0;
 }
 
+/* ---- idleness ----------------------------------------------------------------- */
+
+/* The last packet from any peer of s (kernel or userspace), else its start. */
+static uint64_t session_last_ns(struct media_engine *me,
+				struct media_session *s)
+{
+	uint64_t last = s->created_ns;
+
+	for (int i = 0; i < s->nstreams; i++)
+		for (int l = 0; l < 2; l++)
+			for (int k = 0; k < 2; k++) {
+				uint64_t t = comp_last_ns(me, &s->st[i]->c[l][k]);
+
+				if (t > last)
+					last = t;
+			}
+	return last;
+}
+
+/*
+ * Whether s has just become idle (to be reported), and when to look again.
+ * A session is looked at only when it could have become idle (its last
+ * packet + idle_ns), so a busy engine reads each flow about once per idle
+ * period, not once a second. A reported session is reported again only
+ * after a packet newer than the one it went idle after.
+ */
+static int idle_check(struct media_engine *me, struct media_session *s,
+		      uint64_t now, uint64_t idle_ns)
+{
+	uint64_t last = session_last_ns(me, s);
+	uint64_t recheck = idle_ns / 4 > 1000000000ull ? idle_ns / 4 :
+			   1000000000ull;
+	int quiet = now > last && now - last >= idle_ns;
+
+	if (s->idle_reported && last > s->idle_since_ns)
+		s->idle_reported = 0; /* media came back: eligible again */
+	if (!s->idle_reported && !quiet) {
+		s->idle_check_ns = last + idle_ns;
+		return 0;
+	}
+	s->idle_check_ns = now + recheck;
+	if (s->idle_reported)
+		return 0;
+	s->idle_reported = 1;
+	s->idle_since_ns = last;
+	return 1;
+}
+
+static void idle_scan(struct media_engine *me, uint64_t now)
+{
+	uint64_t idle_ns = (uint64_t)me->cfg.idle_ms * 1000000ull;
+
+	if (!me->idle_cb || !idle_ns)
+		return;
+	for (int b = 0; b < SESSION_BUCKETS; b++)
+		for (struct media_session *s = me->buckets[b], *n; s; s = n) {
+			n = s->next; /* the callback may delete s */
+			if (now >= s->idle_check_ns &&
+			    idle_check(me, s, now, idle_ns))
+				me->idle_cb(me->idle_arg, s);
+		}
+}
+
 void media_session_foreach(struct media_engine *me,
 			   int (*cb)(struct media_session *s, void *arg),
 			   void *arg)
@@ -708,6 +886,9 @@ int media_engine_totals(struct media_engine *me, struct media_totals *t)
 	t->latches = me->latches;
 	t->relatches = me->relatches;
 	t->latch_refused = me->latch_refused;
+	t->adopted = me->adopted;
+	t->gc_flows = me->gc_flows;
+	t->gc_ports = me->gc_ports;
 	for (int i = 0; i < me->npools; i++) {
 		t->ports_total += portpool_size(me->pools[i].pp);
 		t->ports_used += portpool_used(me->pools[i].pp);

@@ -65,14 +65,42 @@ struct media_session;
 
 int media_engine_new(struct media_engine **out, const struct media_cfg *cfg,
 		     char *err, size_t errlen);
-/* Frees userspace state. Kernel flows stay (a restart adopts them) unless
- * media_engine_shutdown() was called first. */
+/*
+ * With cfg.state_dir set, every session with streams is kept in a journal
+ * there (a file per session, replaced atomically when it changes, removed
+ * when it is deleted), and media_engine_new() rebuilds the sessions it
+ * finds: same ports, latched peers, o= versions; their kernel flows, still
+ * in the pinned maps, are adopted with their counters. Kernel entries of
+ * no known session are removed cfg.adopt_grace_ms after the start. Use a
+ * directory on tmpfs (/run/xrelay): the pinned maps do not survive a
+ * reboot either (journal files of another boot are discarded).
+ */
+
+/* Frees userspace state. Kernel flows and journal files stay (a restart
+ * adopts them) unless media_engine_shutdown() was called first. */
 void media_engine_free(struct media_engine *me);
-/* Remove every session's flows and ports and detach (a clean stop). */
+/* Remove every session's flows, ports and journal files and detach (a
+ * clean stop). */
 void media_engine_shutdown(struct media_engine *me);
 int media_engine_fd(const struct media_engine *me);
 void media_engine_run(struct media_engine *me);
 int media_engine_timeout_ms(const struct media_engine *me);
+
+/*
+ * Idle sessions, without polling each one: cb(arg, s) is called from
+ * media_engine_run() when s has had no media for cfg.idle_ms - no packet
+ * from either leg's peer, forwarded in the kernel or in userspace, since
+ * its last one (or since it was created, if none came yet; so also while
+ * a call rings). Once per idle period: s is reported again only after
+ * media resumed and then stopped for idle_ms again. The engine looks about
+ * once a second, so a report comes up to a second or so after idle_ms (up
+ * to idle_ms / 4 after resumed media stopped again). What to do is the
+ * caller's: end the call, or nothing (a call on hold with no RTCP). cb may
+ * delete s, and no other session. cb NULL or idle_ms 0: no reports.
+ */
+void media_engine_set_idle_cb(struct media_engine *me,
+			      void (*cb)(void *arg, struct media_session *s),
+			      void *arg);
 
 /* Find a session by its id (the call's id); create it when create is set.
  * NULL when absent (or out of memory). */
@@ -154,6 +182,8 @@ struct media_totals {
 	uint64_t sessions;
 	uint64_t kernel_packets, kernel_bytes, user_packets, user_bytes;
 	uint64_t latches, relatches, latch_refused;
+	uint64_t adopted;                 /* sessions rebuilt from the journal */
+	uint64_t gc_flows, gc_ports;      /* unknown kernel entries removed */
 	unsigned ports_total, ports_used; /* pairs */
 	struct xr_stat reasons[XR_REASON_MAX];
 	int nifaces;

@@ -4,8 +4,11 @@
  * and port entries that follow from it.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 
 #include "egress.h"
 #include "log.h"
@@ -123,24 +126,35 @@ static int flow_value(struct comp *c, const struct sockaddr *dst,
  * only changes its destination keeps its counters. The port's entry
  * follows (latched only while the flow exists).
  */
-void flow_sync(struct media_engine *me, struct comp *c)
+/* Whether the component should have a kernel flow, its key and where it
+ * sends to. */
+static int flow_want(struct comp *c, struct xr_flow_key *k,
+		     const struct sockaddr **dstp)
 {
 	struct comp *o = comp_other(c);
 	const struct sockaddr *dst = o->pool ? comp_dest(o) : NULL;
 	struct sockaddr_storage local;
+
+	*dstp = dst;
+	if (!c->latch.latched || !dst || c->st->rejected ||
+	    (c->rtcp && c->st->rtcp_mux) ||
+	    dst->sa_family != c->latch.peer.ss_family)
+		return 0;
+	comp_local(c, &local);
+	return fastpath_flow_key(k, (struct sockaddr *)&local,
+				 (struct sockaddr *)&c->latch.peer) == 0;
+}
+
+void flow_sync(struct media_engine *me, struct comp *c)
+{
+	const struct sockaddr *dst;
 	struct xr_flow_key k;
 	struct xr_flow v, old;
 	int want, rc;
 
 	if (!me->fp || !c->pool)
 		return;
-	want = c->latch.latched && dst && !c->st->rejected &&
-	       !(c->rtcp && c->st->rtcp_mux) &&
-	       dst->sa_family == c->latch.peer.ss_family;
-	comp_local(c, &local);
-	if (want && fastpath_flow_key(&k, (struct sockaddr *)&local,
-				      (struct sockaddr *)&c->latch.peer))
-		want = 0;
+	want = flow_want(c, &k, &dst);
 	if (c->flow_on && (!want || memcmp(&k, &c->flow_key, sizeof(k))))
 		flow_retire(me, c);
 	if (want) {
@@ -169,6 +183,132 @@ void flow_sync(struct media_engine *me, struct comp *c)
 	port_entry_sync(me, c, 1);
 }
 
+/*
+ * A component rebuilt from the journal: its flow is most likely still in
+ * the pinned map, forwarding. Keep it as it is - a rewrite of the same
+ * value would race with the program's counter updates and reset the RTP
+ * statistics - unless the egress changed meanwhile (a new next hop or
+ * MAC): then rewrite it, keeping every counter. An unresolved egress
+ * leaves the old entry alone: it was forwarding a moment ago.
+ */
+void flow_adopt(struct media_engine *me, struct comp *c)
+{
+	const size_t cnt = offsetof(struct xr_flow, packets);
+	const struct sockaddr *dst;
+	struct xr_flow_key k;
+	struct xr_flow v, old;
+
+	if (!me->fp || !c->pool)
+		return;
+	if (!flow_want(c, &k, &dst) || fastpath_flow_get(me->fp, &k, &old)) {
+		flow_sync(me, c); /* install it anew, or none */
+		return;
+	}
+	c->flow_key = k;
+	c->flow_on = 1;
+	if (flow_value(c, dst, &v) == 0) {
+		memcpy((char *)&v + cnt, (char *)&old + cnt, sizeof(v) - cnt);
+		if (memcmp(&v, &old, sizeof(v)) != 0) {
+			log_info("call %s: leg %s %s: the egress changed while "
+				 "no engine ran: flow updated", c->st->s->id,
+				 leg_name(c->leg), c->rtcp ? "RTCP" : "RTP");
+			fastpath_flow_put(me->fp, &k, &v);
+		}
+	}
+	port_entry_sync(me, c, 1);
+}
+
+/* The last packet from this component's peer, kernel or userspace. */
+uint64_t comp_last_ns(struct media_engine *me, struct comp *c)
+{
+	uint64_t last = c->c.last_packet_ns;
+	struct xr_flow v;
+
+	if (me->fp && c->flow_on &&
+	    fastpath_flow_get(me->fp, &c->flow_key, &v) == 0 &&
+	    v.last_seen_ns > last)
+		last = v.last_seen_ns; /* bpf_ktime_get_coarse_ns: MONOTONIC */
+	return last;
+}
+
+/* ---- entries of no known session ------------------------------------------ */
+
+static struct comp *find_comp(struct media_engine *me,
+			      const struct sockaddr *local);
+
+static int flow_known(struct media_engine *me, const void *key)
+{
+	const struct xr_flow_key *k = key;
+	struct sockaddr_storage local;
+	struct comp *c;
+
+	fastpath_sockaddr(&local, k->local_addr, k->local_port, k->family);
+	c = find_comp(me, (struct sockaddr *)&local);
+	return c && c->flow_on && memcmp(&c->flow_key, k, sizeof(*k)) == 0;
+}
+
+static int port_known(struct media_engine *me, const void *key)
+{
+	const struct xr_port_key *k = key;
+	struct sockaddr_storage local;
+
+	fastpath_sockaddr(&local, k->addr, k->port, k->family);
+	return find_comp(me, (struct sockaddr *)&local) != NULL;
+}
+
+/* Delete every key of map fd that known() does not claim; returns how many.
+ * Keys are collected first: deleting while walking a hash map makes
+ * get_next_key start over. */
+static uint64_t gc_map(struct media_engine *me, int fd, size_t ksz,
+		       int (*known)(struct media_engine *, const void *))
+{
+	uint8_t *keys = NULL, prev[64], cur[64];
+	size_t n = 0, cap = 0;
+	uint64_t removed = 0;
+	int first = 1;
+
+	while (bpf_map_get_next_key(fd, first ? NULL : prev, cur) == 0) {
+		first = 0;
+		memcpy(prev, cur, ksz);
+		if (known(me, cur))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			uint8_t *t = realloc(keys, nc * ksz);
+
+			if (!t)
+				break; /* out of memory: these for now */
+			keys = t;
+			cap = nc;
+		}
+		memcpy(keys + n++ * ksz, cur, ksz);
+	}
+	for (size_t i = 0; i < n; i++)
+		removed += bpf_map_delete_elem(fd, keys + i * ksz) == 0;
+	free(keys);
+	return removed;
+}
+
+/* After the grace time: the kernel entries of calls this engine does not
+ * know (they ended while no engine ran, or their journal was lost). */
+void flow_gc_unknown(struct media_engine *me)
+{
+	uint64_t f, p;
+
+	if (!me->fp)
+		return;
+	f = gc_map(me, fastpath_flows_fd(me->fp), sizeof(struct xr_flow_key),
+		   flow_known);
+	p = gc_map(me, fastpath_ports_fd(me->fp), sizeof(struct xr_port_key),
+		   port_known);
+	me->gc_flows += f;
+	me->gc_ports += p;
+	log_info("media: removed %llu kernel flows and %llu port entries of "
+		 "no known call (adopt grace %u ms over)",
+		 (unsigned long long)f, (unsigned long long)p,
+		 me->cfg.adopt_grace_ms);
+}
+
 /* The port's xr_ports entry: present while allocated (sk_lookup steers it),
  * flagged latched/strict while a flow from the latched peer exists. */
 void port_entry_sync(struct media_engine *me, struct comp *c, int present)
@@ -176,6 +316,7 @@ void port_entry_sync(struct media_engine *me, struct comp *c, int present)
 	struct sockaddr_storage local;
 	struct xr_port_key k;
 	struct xr_port v = { 0 };
+	__u32 flags = 0;
 
 	if (!me->fp || !c->pool)
 		return;
@@ -186,10 +327,14 @@ void port_entry_sync(struct media_engine *me, struct comp *c, int present)
 		fastpath_port_del(me->fp, &k);
 		return;
 	}
-	fastpath_port_get(me->fp, &k, &v); /* keep its counters */
-	v.flags = 0;
 	if (c->latch.latched && c->flow_on)
-		v.flags = XR_PORT_F_LATCHED | (me->cfg.strict ? XR_PORT_F_STRICT : 0);
+		flags = XR_PORT_F_LATCHED | (me->cfg.strict ? XR_PORT_F_STRICT : 0);
+	/* Unchanged (as for an adopted port): not rewritten, so that no
+	 * foreign packet the program counts meanwhile is lost. Else the
+	 * counters are kept. */
+	if (fastpath_port_get(me->fp, &k, &v) == 0 && v.flags == flags)
+		return;
+	v.flags = flags;
 	fastpath_port_put(me->fp, &k, &v);
 }
 
@@ -297,8 +442,10 @@ void media_on_packet(void *arg, void *owner, const struct sockaddr *local,
 		return;
 	}
 	latch_apply(&c->latch, v, src, now);
-	if (v != LATCH_FORWARD)
+	if (v != LATCH_FORWARD) {
 		on_latch(me, c, v, src);
+		journal_mark(me, c->st->s);
+	}
 	c->c.last_packet_ns = now;
 	o = comp_other(c);
 	dst = o->pool ? comp_dest(o) : NULL;
@@ -307,14 +454,20 @@ void media_on_packet(void *arg, void *owner, const struct sockaddr *local,
 		return;
 	}
 	comp_local(o, &from);
-	if (relay_io_send(me->io, o->fd, (struct sockaddr *)&from, dst, buf,
-			  len) == 0) {
-		/* IP bytes, as the kernel counts them */
-		size_t ipb = len + (src->sa_family == AF_INET6 ? 48 : 28);
+	/* Counted when it is really sent (media_on_sent). */
+	relay_io_send(me->io, o->fd, (struct sockaddr *)&from, dst, buf, len, c);
+}
 
-		c->c.user_packets++;
-		c->c.user_bytes += ipb;
-		me->user_packets++;
-		me->user_bytes += ipb;
-	}
+/* A packet from c's peer that userspace forwarded: the socket took it. */
+void media_on_sent(void *arg, void *tag, int family, size_t len)
+{
+	struct media_engine *me = arg;
+	struct comp *c = tag;
+	/* IP bytes, as the kernel counts them */
+	size_t ipb = len + (family == AF_INET6 ? 48 : 28);
+
+	c->c.user_packets++;
+	c->c.user_bytes += ipb;
+	me->user_packets++;
+	me->user_bytes += ipb;
 }

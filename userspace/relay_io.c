@@ -31,6 +31,8 @@ struct io_sock {
 struct txq {
 	int n;
 	int fd[BATCH];
+	void *tag[BATCH];
+	size_t len[BATCH];                 /* payload bytes */
 	struct sockaddr_storage dst[BATCH];
 	struct iovec iov[BATCH];
 	uint8_t buf[BATCH][PKT_MAX];
@@ -44,6 +46,9 @@ struct relay_io {
 	struct io_sock **byfd; /* socket mode: each port's io_sock by fd */
 	int nbyfd;
 	struct txq tx;
+	relay_io_sent_cb sent_cb;
+	void *sent_arg;
+	unsigned long long tx_refused;     /* packets the sockets did not take */
 	/* receive batch */
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
@@ -157,6 +162,13 @@ void relay_io_free(struct relay_io *io)
 
 int relay_io_steered(const struct relay_io *io) { return io->steered; }
 
+void relay_io_set_sent_cb(struct relay_io *io, relay_io_sent_cb cb,
+			  void *arg)
+{
+	io->sent_cb = cb;
+	io->sent_arg = arg;
+}
+
 int relay_io_open_port(struct relay_io *io, const struct sockaddr *local,
 		       void *owner)
 {
@@ -268,7 +280,8 @@ static size_t build_raw(uint8_t *out, const struct sockaddr *src,
 }
 
 int relay_io_send(struct relay_io *io, int fd, const struct sockaddr *local,
-		  const struct sockaddr *dst, const void *buf, size_t len)
+		  const struct sockaddr *dst, const void *buf, size_t len,
+		  void *tag)
 {
 	struct txq *q = &io->tx;
 	int i;
@@ -280,6 +293,8 @@ int relay_io_send(struct relay_io *io, int fd, const struct sockaddr *local,
 	if (q->n == BATCH)
 		relay_io_flush(io);
 	i = q->n++;
+	q->tag[i] = tag;
+	q->len[i] = len;
 	memset(&q->dst[i], 0, sizeof(q->dst[i]));
 	memcpy(&q->dst[i], dst, netaddr_len(dst));
 	if (io->steered) {
@@ -318,9 +333,20 @@ void relay_io_flush(struct relay_io *io)
 			end++;
 		sent = sendmmsg(q->fd[start], &m[start],
 				(unsigned)(end - start), MSG_DONTWAIT);
-		if (sent < 0)
-			log_debug("relay: sendmmsg: %s", strerror(errno));
-		start = end; /* what the socket did not take is dropped */
+		if (sent < end - start) {
+			/* What the socket did not take is dropped, and not
+			 * counted as forwarded. */
+			io->tx_refused += (unsigned long long)(end - start -
+							      (sent > 0 ? sent : 0));
+			log_debug("relay: sendmmsg: %d of %d sent (%s); %llu "
+				  "refused in all", sent < 0 ? 0 : sent,
+				  end - start, sent < 0 ? strerror(errno) :
+				  "partial", io->tx_refused);
+		}
+		for (int i = start; i < start + sent && io->sent_cb; i++)
+			io->sent_cb(io->sent_arg, q->tag[i],
+				    q->dst[i].ss_family, q->len[i]);
+		start = end;
 	}
 	q->n = 0;
 }

@@ -44,10 +44,21 @@ int relay_io_open_port(struct relay_io *io, const struct sockaddr *local,
 void relay_io_close_port(struct relay_io *io, int fd);
 
 /* Queue a packet from local to dst; fd is the port's socket in socket mode
- * and ignored in steered mode. relay_io_flush() sends what is queued. */
+ * and ignored in steered mode. relay_io_flush() sends what is queued (at
+ * the latest when relay_io_handle() returns), so tag must stay valid until
+ * then. 0 means queued, not sent: only the sent callback says sent. */
 int relay_io_send(struct relay_io *io, int fd, const struct sockaddr *local,
-		  const struct sockaddr *dst, const void *buf, size_t len);
+		  const struct sockaddr *dst, const void *buf, size_t len,
+		  void *tag);
 void relay_io_flush(struct relay_io *io);
+
+/* Called by the flush for every packet the kernel took (len: payload
+ * bytes, family: AF_INET/AF_INET6); a packet the socket refused (buffer
+ * full, no route) is not reported: it was not sent. */
+typedef void (*relay_io_sent_cb)(void *arg, void *tag, int family,
+				 size_t len);
+void relay_io_set_sent_cb(struct relay_io *io, relay_io_sent_cb cb,
+			  void *arg);
 
 /* An epoll event of one of the io's sockets: read a batch, call cb per
  * packet, then flush. Returns 0 if the event was not the io's. */
