@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "media.h"
@@ -53,11 +54,16 @@ struct xr_config {
 	char metrics_listen[128];     /* "": off */
 	char ng_listen[128];          /* "": off */
 	int log_level;                /* enum log_level */
-	/* where each value came from, for messages: "xrelayd.conf:12" */
+	/* where the last value came from, for messages: "xrelayd.conf:12" */
 	char source[64];
+	/* One bit per repeatable key whose list still comes from an earlier
+	 * layer (the defaults; the file once the flags are read): the next
+	 * value replaces that list instead of adding to it. */
+	unsigned lists_inherited;
 };
 
-/* Defaults for every key. */
+/* Defaults for every key (c is overwritten, not freed). media.pin_dir and
+ * media.state_dir point into c itself: do not copy a struct xr_config. */
 void config_defaults(struct xr_config *c);
 /* Release what config_* allocated (route and header strings). */
 void config_free(struct xr_config *c);
@@ -70,8 +76,10 @@ int config_load_file(struct xr_config *c, const char *path, char *err,
 int config_set(struct xr_config *c, const char *key, const char *value,
 	       const char *where, char *err, size_t errlen);
 /*
- * The command line: "--config PATH" is read first, then every other flag
- * overrides it. Also --help (prints the table, *exit_now = 1),
+ * The command line, on top of config_defaults(): "--config PATH" is read
+ * first, then every other flag overrides it (a repeatable key given as a
+ * flag replaces the file's list, then adds to it); the result is checked
+ * with config_validate(). Also --help (prints the table, *exit_now = 1),
  * --check-config (validate and *exit_now = 1 after printing "ok").
  * Returns 0 or -1 with err.
  */
@@ -82,5 +90,7 @@ int config_validate(const struct xr_config *c, char *err, size_t errlen);
 
 /* Print the key table: name, default, help (for --help and the README). */
 void config_print_help(FILE *out);
+/* The same table in Markdown (key | default | description), for the README. */
+void config_print_markdown(FILE *out);
 
 #endif
