@@ -46,7 +46,14 @@ static int txl_send_cb(void *ctx, const struct sip_peer *to, const char *buf,
 		       size_t len)
 {
 	struct b2bua *b = ctx;
+	char a[NETADDR_STRLEN];
 
+	if (log_get_level() >= LOG_DEBUG)
+		log_debug("sip: tx to %s: %.*s", netaddr_str(
+			  (const struct sockaddr *)&to->addr, a, sizeof(a)),
+			  (int)strcspn(buf, "\r\n"), buf);
+	if (b->d.send)
+		return b->d.send(b->d.send_ctx, to, buf, len);
 	return tp_send(b->d.tp, to, buf, len);
 }
 
@@ -266,6 +273,10 @@ void b2bua_on_message(void *ctx, const char *buf, size_t len,
 	char why[160], a[NETADDR_STRLEN], warn[256];
 	osip_message_t *m = sipmsg_parse(buf, len, why, sizeof(why));
 
+	if (log_get_level() >= LOG_DEBUG)
+		log_debug("sip: rx from %s: %.*s", netaddr_str(
+			  (const struct sockaddr *)&from->addr, a, sizeof(a)),
+			  (int)strcspn(buf, "\r\n"), buf);
 	if (m) {
 		txl_recv(b->txl, m, from);
 		return;

@@ -47,6 +47,10 @@ struct b2bua_deps {                    /* what it drives; not owned */
 	struct routes *rt;
 	struct auth *auth;             /* NULL: no authentication */
 	struct cdr_writer *cdr;        /* NULL: no CDRs */
+	/* Tests: where messages go instead of the transport (NULL: tp). */
+	int (*send)(void *ctx, const struct sip_peer *to, const char *buf,
+		    size_t len);
+	void *send_ctx;
 };
 
 struct b2bua;
