@@ -186,8 +186,10 @@ static const struct cfg_key keys[] = {
 	     "The kernel flow table's size. 0: the BPF object's default."),
 	STR("pin_dir", pin_dir, "PATH", XR_PIN_DIR_DEFAULT,
 	    "Where the BPF maps are pinned; a restart adopts their flows."),
-	STR("state_dir", state_dir, "PATH", "/var/lib/xrelay",
-	    "The call state journal's directory; empty: no journal."),
+	STR("state_dir", state_dir, "PATH", "/run/xrelay/state",
+	    "The call state journal's directory; empty: no journal. On tmpfs "
+	    "it lives exactly as long as the pinned maps it describes (both "
+	    "survive a crash, neither a reboot)."),
 	/* operations */
 	STR("ctl_socket", ctl_socket, "PATH", "/run/xrelay/xrelayd.sock",
 	    "The UNIX socket xrelayctl talks to."),

@@ -175,7 +175,7 @@ static void test_defaults(void **state)
 	CHECK_EQ(cfg.max_forwards, 70, "max_forwards");
 	CHECK_STR(cfg.cdr_file, "", "cdr_file");
 	CHECK_STR(cfg.pin_dir, "/sys/fs/bpf/xrelay", "pin_dir");
-	CHECK_STR(cfg.state_dir, "/var/lib/xrelay", "state_dir");
+	CHECK_STR(cfg.state_dir, "/run/xrelay/state", "state_dir");
 	CHECK_STR(cfg.ctl_socket, "/run/xrelay/xrelayd.sock", "ctl_socket");
 	CHECK_STR(cfg.metrics_listen, "", "metrics_listen");
 	CHECK_STR(cfg.ng_listen, "", "ng_listen");
