@@ -14,6 +14,7 @@
 
 #include "b2bua.h"
 #include "cdr.h"
+#include "registrar.h"
 #include "sipmsg.h"
 #include "txn.h"
 
@@ -76,6 +77,10 @@ struct call {
 	int b_final;                     /* B's INVITE has its final response */
 	osip_message_t *b_ack;           /* our ACK to B's 2xx, for resends */
 	char *early_sdp;                 /* the SDP sent to A in early media */
+	/* Serial forking over the callee's registered contacts. */
+	struct reg_contact *alts;        /* the contacts not tried yet */
+	int nalts, next_alt;
+	char *b_sdp;                     /* the offer sent on B, for a retry */
 	struct sip_txn *txns[16];        /* every transaction it owns */
 	int ntxns;
 	/* CDR */

@@ -148,6 +148,8 @@ void call_free(struct b2bua *b, struct call *c)
 	if (c->b_ack)
 		osip_message_free(c->b_ack);
 	free(c->early_sdp);
+	free(c->b_sdp);
+	free(c->alts);
 	free(c);
 }
 

@@ -62,25 +62,41 @@ static int has_allow(const osip_message_t *m, const char *method)
 	return 0;
 }
 
-/* Where leg B goes: a registered contact of an AOR of ours (sent to the
- * address its REGISTER came from, for phones behind NAT), else a static
- * route. Returns 0 or the status to answer. */
-static int route_call(struct b2bua *b, const osip_message_t *m,
-		      struct leg *lb)
+/* Point leg B at a registered contact: sent to the address its REGISTER
+ * came from, for phones behind NAT. */
+static void leg_b_contact(struct leg *lb, const struct reg_contact *rc)
+{
+	snprintf(lb->target, sizeof(lb->target), "%s", rc->uri);
+	lb->peer = rc->source;
+}
+
+/* Where leg B goes: the registered contacts of an AOR of ours (the first
+ * now, the others kept for serial forking), else a static route. Returns
+ * 0 or the status to answer. */
+static int route_call(struct b2bua *b, struct call *c, const osip_message_t *m)
 {
 	const osip_uri_t *u = m->req_uri;
 	const char *user = u->username ? u->username : "";
+	struct leg *lb = &c->leg[LEG_B];
+	struct reg_contact rc[REG_MAX_CONTACTS];
 	const char *hop;
-	struct reg_contact rc;
 	char aor[320];
+	int n;
 
 	if (b2b_is_ours(b, u)) {
 		snprintf(aor, sizeof(aor), "%s@%s", user, b->cfg.domain);
 		for (char *p = aor; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
-		if (registrar_lookup(b->d.reg, aor, b2b_now_ms(), &rc, 1) == 1) {
-			snprintf(lb->target, sizeof(lb->target), "%s", rc.uri);
-			lb->peer = rc.source;
+		n = registrar_lookup(b->d.reg, aor, b2b_now_ms(), rc,
+				     REG_MAX_CONTACTS);
+		if (n > 0) {
+			leg_b_contact(lb, &rc[0]);
+			if (n > 1 && (c->alts = malloc(sizeof(rc[0]) *
+						       (size_t)(n - 1)))) {
+				memcpy(c->alts, &rc[1], sizeof(rc[0]) *
+				       (size_t)(n - 1));
+				c->nalts = n - 1;
+			}
 			return 0;
 		}
 	}
@@ -231,7 +247,7 @@ void invite_new(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		b2b_respond(b, t, 500, NULL, NULL);
 		return;
 	}
-	status = route_call(b, m, &c->leg[LEG_B]);
+	status = route_call(b, c, m);
 	if (!status && tp_is_local(b->d.tp,
 				   (struct sockaddr *)&c->leg[LEG_B].peer.addr))
 		status = 482; /* routed back to ourselves */
@@ -268,7 +284,7 @@ void invite_new(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 	}
 	c->state = CS_TRYING;
 	c->inv_b = send_invite_b(b, c, m, out);
-	free(out);
+	c->b_sdp = out;
 	if (!c->inv_b) {
 		c->b_final = 1;
 		call_end(b, c, "failed", "relay", 503, -1);
@@ -421,6 +437,35 @@ static void b_success(struct b2bua *b, struct call *c, osip_message_t *r)
 	log_info("call %s answered", c->leg[0].call_id);
 }
 
+/* After a failure of one contact, the next registered one (RFC 3261
+ * 16.6's serial search, done by a UAC): same B dialog identity, a new
+ * INVITE. A busy or declined callee (486, 6xx) and CANCEL stop it. */
+static int try_next_contact(struct b2bua *b, struct call *c, int status)
+{
+	struct leg *lb = &c->leg[LEG_B];
+
+	if (c->next_alt >= c->nalts || c->state == CS_ENDING ||
+	    status == 486 || status == 487 || status >= 600)
+		return 0;
+	leg_b_contact(lb, &c->alts[c->next_alt++]);
+	snprintf(lb->remote_hdr, sizeof(lb->remote_hdr), "%s", c->to);
+	lb->routes[0] = 0;
+	lb->local_cseq++;
+	if (tp_local_for(b->d.tp, lb->peer.proto,
+			 (const struct sockaddr *)&lb->peer.addr, &lb->me) < 0)
+		lb->me = c->leg[LEG_A].me;
+	media_leg_hint(b->d.me, c->ms, MEDIA_LEG_B,
+		       (struct sockaddr *)&lb->peer.addr);
+	c->b_got_1xx = 0;
+	c->state = CS_TRYING;
+	c->inv_b = send_invite_b(b, c, txn_request(c->inv_a), c->b_sdp);
+	if (!c->inv_b)
+		return 0;
+	log_info("call %s: %d from a contact, trying %s", c->leg[0].call_id,
+		 status, lb->target);
+	return 1;
+}
+
 void invite_response(struct b2bua *b, struct call *c, osip_message_t *r)
 {
 	int status = r->status_code;
@@ -440,6 +485,8 @@ void invite_response(struct b2bua *b, struct call *c, osip_message_t *r)
 		b_success(b, c, r);
 		return;
 	}
+	if (c->state != CS_ENDING && try_next_contact(b, c, status))
+		return;
 	c->b_final = 1;
 	if (c->state == CS_ENDING) {
 		call_finish(b, c);
@@ -487,6 +534,8 @@ void invite_ack(struct b2bua *b, struct call *c, osip_message_t *m)
 void invite_timeout(struct b2bua *b, struct call *c, struct sip_txn *t)
 {
 	if (t == c->inv_b && !c->b_final) {
+		if (try_next_contact(b, c, 408))
+			return;
 		c->b_final = 1;
 		b->st.calls_failed++;
 		call_end(b, c, "failed", "callee", 408, -1);
