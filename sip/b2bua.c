@@ -351,6 +351,7 @@ static void scan_calls(struct b2bua *b, uint64_t now)
 
 	for (c = b->calls; c; c = next) {
 		next = c->next;
+		invite_rel1xx_tick(b, c, now);
 		if (c->state != CS_UP)
 			continue;
 		if (c->expire_at_ms && now >= c->expire_at_ms)

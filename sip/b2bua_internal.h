@@ -81,6 +81,8 @@ struct call {
 	struct reg_contact *alts;        /* the contacts not tried yet */
 	int nalts, next_alt;
 	char *b_sdp;                     /* the offer sent on B, for a retry */
+	osip_message_t *rel1xx;          /* reliable 1xx to A awaiting PRACK */
+	uint64_t rel1xx_until_ms;        /* give up retransmitting then */
 	struct sip_txn *txns[16];        /* every transaction it owns */
 	int ntxns;
 	/* CDR */
@@ -151,6 +153,9 @@ void invite_response(struct b2bua *b, struct call *c, osip_message_t *r);
 void invite_cancel(struct b2bua *b, struct sip_txn *t, osip_message_t *m);
 void invite_ack(struct b2bua *b, struct call *c, osip_message_t *m);
 void invite_timeout(struct b2bua *b, struct call *c, struct sip_txn *t);
+/* RFC 3262: resend the reliable 1xx until A PRACKs it. */
+void invite_rel1xx_tick(struct b2bua *b, struct call *c, uint64_t now);
+void invite_prack(struct b2bua *b, struct call *c, const osip_message_t *m);
 int media_rewrite(struct b2bua *b, struct call *c, int from, int answer,
 		  const osip_message_t *m, char **out, int *status);
 

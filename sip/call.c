@@ -149,6 +149,8 @@ void call_free(struct b2bua *b, struct call *c)
 		osip_message_free(c->b_ack);
 	free(c->early_sdp);
 	free(c->b_sdp);
+	if (c->rel1xx)
+		osip_message_free(c->rel1xx);
 	free(c->alts);
 	free(c);
 }

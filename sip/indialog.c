@@ -159,6 +159,8 @@ void indialog_request(struct b2bua *b, struct leg *l, struct sip_txn *t,
 		call_end(b, c, "bye", l->side == LEG_A ? "caller" : "callee", 0,
 			 l->side);
 	} else if (!strcmp(method, "PRACK") || !strcmp(method, "OPTIONS")) {
+		if (method[0] == 'P' && l->side == LEG_A)
+			invite_prack(b, c, m);
 		b2b_respond(b, t, 200, NULL, NULL);
 	} else if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE") ||
 		   !strcmp(method, "INFO") || !strcmp(method, "MESSAGE") ||

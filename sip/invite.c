@@ -325,7 +325,8 @@ static void a_extra(struct b2bua *b, struct call *c, const osip_message_t *r,
 }
 
 static int respond_a(struct b2bua *b, struct call *c, int status,
-		     const char *reason, struct sb *extra, const char *sdp)
+		     const char *reason, struct sb *extra, const char *sdp,
+		     osip_message_t **keep)
 {
 	osip_message_t *resp = sipmsg_response(txn_request(c->inv_a), status,
 					       reason, c->leg[LEG_A].local_tag,
@@ -335,7 +336,37 @@ static int respond_a(struct b2bua *b, struct call *c, int status,
 	sb_free(extra);
 	if (!resp)
 		return -ENOMEM;
+	if (keep) {
+		if (*keep)
+			osip_message_free(*keep);
+		*keep = NULL;
+		osip_message_clone(resp, keep);
+	}
 	return txl_respond(b->txl, c->inv_a, resp);
+}
+
+void invite_rel1xx_tick(struct b2bua *b, struct call *c, uint64_t now)
+{
+	if (!c->rel1xx)
+		return;
+	if (now >= c->rel1xx_until_ms || c->a_final) {
+		osip_message_free(c->rel1xx);
+		c->rel1xx = NULL;
+		return;
+	}
+	txl_send_stateless(b->txl, c->rel1xx, &c->leg[LEG_A].peer);
+}
+
+void invite_prack(struct b2bua *b, struct call *c, const osip_message_t *m)
+{
+	const char *rack = sipmsg_header(m, "rack");
+
+	(void)b;
+	if (c->rel1xx && rack &&
+	    strtoul(rack, NULL, 10) == c->leg[LEG_A].rseq) {
+		osip_message_free(c->rel1xx);
+		c->rel1xx = NULL;
+	}
 }
 
 static void prack_b(struct b2bua *b, struct call *c, const osip_message_t *r)
@@ -378,7 +409,10 @@ static void b_provisional(struct b2bua *b, struct call *c, osip_message_t *r)
 		sb_add(&extra, "Require: 100rel\r\nRSeq: %u\r\n",
 		       ++c->leg[LEG_A].rseq);
 	respond_a(b, c, r->status_code, r->reason_phrase, &extra,
-		  sipmsg_sdp(r, &(size_t){0}) ? c->early_sdp : NULL);
+		  sipmsg_sdp(r, &(size_t){0}) ? c->early_sdp : NULL,
+		  reliable && c->leg[LEG_A].rel100 ? &c->rel1xx : NULL);
+	if (c->rel1xx) /* 64*T1, RFC 3262 3 */
+		c->rel1xx_until_ms = b2b_now_ms() + 32000;
 }
 
 static void session_timer_start(struct b2bua *b, struct call *c)
@@ -427,7 +461,7 @@ static void b_success(struct b2bua *b, struct call *c, osip_message_t *r)
 		       se > 0 && (uint32_t)se < b->cfg.session_expires_s ?
 		       (uint32_t)se : b->cfg.session_expires_s);
 	respond_a(b, c, r->status_code, r->reason_phrase, &extra,
-		  sdp ? sdp : c->early_sdp);
+		  sdp ? sdp : c->early_sdp, NULL);
 	free(sdp);
 	c->a_final = 1;
 	c->final_status = r->status_code;
