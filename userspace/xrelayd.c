@@ -180,28 +180,57 @@ static int min_timeout(int a, int b)
 	return a < b ? a : b;
 }
 
+/*
+ * What the loop serves: one row per service with a descriptor to poll and
+ * what to call when it is readable (or its timer is due). A new listener
+ * (control socket, metrics, ng) is one more row.
+ */
+struct service {
+	const char *name;
+	int (*fd)(struct daemon *d);
+	void (*run)(struct daemon *d);
+	int (*timeout_ms)(struct daemon *d);  /* NULL: none */
+};
+
+static int me_fd(struct daemon *d) { return media_engine_fd(d->me); }
+static void me_run(struct daemon *d) { media_engine_run(d->me); }
+static int me_timeout(struct daemon *d) { return media_engine_timeout_ms(d->me); }
+static int sip_fd(struct daemon *d) { return tp_fd(d->tp); }
+static void sip_run(struct daemon *d) { tp_run(d->tp); b2bua_tick(d->b2b); }
+static int sip_timeout(struct daemon *d) { return b2bua_timeout_ms(d->b2b); }
+
+static const struct service services[] = {
+	{ "media", me_fd, me_run, me_timeout },
+	{ "sip", sip_fd, sip_run, sip_timeout },
+};
+#define NSERVICES (sizeof(services) / sizeof(services[0]))
+
 /* Returns when asked to stop. */
 static void loop(struct daemon *d)
 {
-	struct pollfd pf[3] = {
-		{ .fd = media_engine_fd(d->me), .events = POLLIN },
-		{ .fd = tp_fd(d->tp), .events = POLLIN },
-		{ .fd = d->sigfd, .events = POLLIN },
-	};
+	struct pollfd pf[NSERVICES + 1];
 	struct signalfd_siginfo si;
+	size_t i;
 
+	for (i = 0; i < NSERVICES; i++)
+		pf[i] = (struct pollfd){ .fd = services[i].fd(d), .events = POLLIN };
+	pf[NSERVICES] = (struct pollfd){ .fd = d->sigfd, .events = POLLIN };
 	for (;;) {
-		int to = min_timeout(media_engine_timeout_ms(d->me),
-				     b2bua_timeout_ms(d->b2b));
+		int to = -1;
 
-		if (poll(pf, 3, to) < 0 && errno != EINTR) {
+		for (i = 0; i < NSERVICES; i++)
+			if (services[i].timeout_ms)
+				to = min_timeout(to, services[i].timeout_ms(d));
+		if (poll(pf, NSERVICES + 1, to) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			return;
 		}
-		media_engine_run(d->me);
-		tp_run(d->tp);
-		b2bua_tick(d->b2b);
-		if (!(pf[2].revents & POLLIN) ||
+		/* Every service runs each turn: its timers may be due even
+		 * when its descriptor is quiet, and a run never blocks. */
+		for (i = 0; i < NSERVICES; i++)
+			if (pf[i].fd >= 0)
+				services[i].run(d);
+		if (!(pf[NSERVICES].revents & POLLIN) ||
 		    read(d->sigfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP)
