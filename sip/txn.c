@@ -166,6 +166,15 @@ static int request_ok(const osip_message_t *m)
 	       m->call_id && m->call_id->number && m->from;
 }
 
+/* What a response needs before anyone looks at it: even a stray one goes
+ * to the TU, which may read these. */
+static int response_ok(const osip_message_t *m)
+{
+	return MSG_IS_RESPONSE(m) && top_via(m) && m->cseq &&
+	       m->cseq->method && m->cseq->number && m->call_id &&
+	       m->call_id->number && m->from && m->to;
+}
+
 /* RFC 3261 17.1.3: top Via branch and CSeq method. */
 static char *client_key(const osip_message_t *m)
 {
@@ -286,6 +295,18 @@ static void htab_del(struct htab *h, struct hnode *e)
 	free(e->key);
 	e->key = NULL;
 	e->next = NULL;
+}
+
+/* The transaction with this key, if any; frees the key. */
+static struct sip_txn *find(const struct htab *h, char *key, int dialog)
+{
+	struct hnode *e = key ? htab_find(h, key) : NULL;
+
+	free(key);
+	if (!e)
+		return NULL;
+	return dialog ? container_of(e, struct sip_txn, by_dialog)
+		      : container_of(e, struct sip_txn, by_key);
 }
 
 /* ---- timer heap ---------------------------------------------------------- */
@@ -683,11 +704,11 @@ static void nict_response(struct sip_txn *t, osip_message_t *m)
 static void recv_response(struct sip_txl *l, osip_message_t *m,
 			  const struct sip_peer *from)
 {
-	char *key = client_key(m);
-	struct hnode *e = key ? htab_find(&l->txns, key) : NULL;
-	struct sip_txn *t = e ? container_of(e, struct sip_txn, by_key) : NULL;
+	struct sip_txn *t;
 
-	free(key);
+	if (!response_ok(m))
+		return;
+	t = find(&l->txns, client_key(m), 0);
 	if (!t)
 		cb_stray(l, m, from);
 	else if (t->kind == TXN_ICT)
@@ -697,18 +718,6 @@ static void recv_response(struct sip_txl *l, osip_message_t *m,
 }
 
 /* ---- server transactions ------------------------------------------------- */
-
-/* Frees the key. */
-static struct sip_txn *find(const struct htab *h, char *key, int dialog)
-{
-	struct hnode *e = key ? htab_find(h, key) : NULL;
-
-	free(key);
-	if (!e)
-		return NULL;
-	return dialog ? container_of(e, struct sip_txn, by_dialog)
-		      : container_of(e, struct sip_txn, by_key);
-}
 
 /* The ACK of our 2xx came: stop retransmitting, but stay in Accepted until
  * Timer L so that INVITE retransmissions are still absorbed (RFC 6026). */
