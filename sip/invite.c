@@ -247,24 +247,21 @@ void invite_new(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		b2b_respond(b, t, 500, NULL, NULL);
 		return;
 	}
+	leg_a_init(b, c, m, from);
+	c->inv_a = t;
+	call_track(c, t);
+	call_hash(b, &c->leg[LEG_A]);
 	status = route_call(b, c, m);
 	if (!status && tp_is_local(b->d.tp,
 				   (struct sockaddr *)&c->leg[LEG_B].peer.addr))
 		status = 482; /* routed back to ourselves */
-	if (status) {
-		b2b_respond(b, t, status, c->leg[LEG_A].local_tag, NULL);
-		c->state = CS_ENDING;
-		b->ncalls--;
+	if (status) { /* a failed call: answered, and it gets its CDR */
 		b->st.calls_failed++;
-		call_free(b, c);
+		call_end(b, c, "failed", "relay", status, -1);
 		return;
 	}
 	b2b_respond(b, t, 100, NULL, NULL);
-	leg_a_init(b, c, m, from);
 	leg_b_init(b, c, m);
-	c->inv_a = t;
-	call_track(c, t);
-	call_hash(b, &c->leg[LEG_A]);
 	call_hash(b, &c->leg[LEG_B]);
 	c->ms = media_session_get(b->d.me, c->leg[LEG_B].call_id, 1);
 	if (!c->ms) {
