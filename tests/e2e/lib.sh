@@ -46,11 +46,12 @@ mkns() {
 }
 
 # veth NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth pair between two namespaces,
-# addresses with prefix length (e.g. 10.71.1.1/24). Transmit checksum
-# offload is turned off on both ends so that frames carry full checksums,
-# as frames from a real NIC do; with it on, a veth frame carries only the
-# pseudo-header sum (CHECKSUM_PARTIAL), which is not what a relay sees on
-# the wire and cannot be verified from the bytes.
+# addresses with prefix length (e.g. 10.71.1.1/24), both ends up and ready
+# (link_ready) when it returns. Transmit checksum offload is turned off on
+# both ends so that frames carry full checksums, as frames from a real NIC
+# do; with it on, a veth frame carries only the pseudo-header sum
+# (CHECKSUM_PARTIAL), which is not what a relay sees on the wire and cannot
+# be verified from the bytes.
 veth() {
 	ip link add "$T$2" netns "$T$1" type veth peer name "$T$5" \
 		netns "$T$4" || return 1
@@ -62,7 +63,8 @@ veth() {
 	ip -n "$T$4" link set "$5" up
 	nsx "$1" ethtool -K "$2" tx off >/dev/null 2>&1
 	nsx "$4" ethtool -K "$5" tx off >/dev/null 2>&1
-	return 0
+	# Up is not ready: wait until both ends carry traffic (see link_ready).
+	link_ready "$1" "$2" && link_ready "$4" "$5"
 }
 
 mac_of() { ip -n "$T$1" -br link show dev "$2" | awk '{print $3}'; }

@@ -121,9 +121,12 @@ mcmd() {
 	return 1
 }
 
+# CALL: the call the helpers below work on (info, wait_info, call).
+CALL=c1
+
 # info FILE / totals FILE: the engine's view, as key=value lines.
 info() {
-	mcmd info c1 || return 1
+	mcmd info $CALL || return 1
 	cp "$WORK/reply" "$1"
 	grep -v '\.rtcp\.\|^ok$' "$1" | sed 's/^/info: /'
 }
@@ -138,7 +141,7 @@ totals() {
 wait_info() {
 	i=0
 	while [ $i -lt $((${3:-5} * 20)) ]; do
-		mcmd info c1 || return 1
+		mcmd info $CALL || return 1
 		v=$(kv "$WORK/reply" "$1")
 		if [ "$2" = + ]; then
 			[ "$v" != - ] && [ "$v" != 0 ] && return 0
@@ -170,17 +173,17 @@ sdp() {
 sdp_c() { sed -n 's/^c=IN IP[46] \([^\r]*\)\r*$/\1/p' "$1"; }
 sdp_m() { sed -n 's/^m=audio \([0-9]*\) .*/\1/p' "$1"; }
 
-# call ADDR: A offers (ADDR:APORT in its SDP, signalling from $AHINT), B
-# answers; sets PA and PB, the relay's ports towards A and B.
+# call ADDR: call $CALL: A offers (ADDR:APORT in its SDP, signalling from
+# $AHINT), B answers; sets PA and PB, the relay's ports towards A and B.
 call() {
 	sdp "$WORK/offer.sdp" alice "$1" $APORT
 	sdp "$WORK/answer.sdp" bob "$B" $BPORT
 	# B's signalling address first: the relay picks its address towards
 	# B from it (and latches B only from it or B's SDP address).
-	mcmd hint c1 B "$(ap "$B" 5060)" || return 1
-	mcmd offer c1 A "$AHINT" "$WORK/offer.sdp" "$WORK/offer.out" ||
+	mcmd hint $CALL B "$(ap "$B" 5060)" || return 1
+	mcmd offer $CALL A "$AHINT" "$WORK/offer.sdp" "$WORK/offer.out" ||
 		return 1
-	mcmd answer c1 B "$(ap "$B" 5060)" "$WORK/answer.sdp" \
+	mcmd answer $CALL B "$(ap "$B" 5060)" "$WORK/answer.sdp" \
 		"$WORK/answer.out" || return 1
 	PB=$(sdp_m "$WORK/offer.out") PA=$(sdp_m "$WORK/answer.out")
 	eq "offer to B: c= is the relay's address towards B" \
@@ -472,18 +475,50 @@ case_attach_off() {
 		"! ip -n ${T}rly -d link show dev r0 | grep -q prog/"
 }
 
+# map_count MAP: the number of entries of a pinned map of this run (its
+# BTF-formatted dump has one "key" per entry).
+map_count() {
+	bpftool map dump pinned "$PIN/$1" | grep -c '"key":'
+}
+
+# adopted WHO: the engine that just started knows call $CALL as the first
+# one did: its state, ports and A's latch, from the journal; and the
+# kernel flow it adopted goes on counting (while A sends).
+adopted() {
+	info "$WORK/info.$1" || return 1
+	f=$WORK/info.$1
+	eq "$1: state (answered)" "$(kv "$f" state)" 2
+	eq "$1: leg A port" "$(kv "$f" a.0.rtp.port)" "$PA"
+	eq "$1: leg B port" "$(kv "$f" b.0.rtp.port)" "$PB"
+	eq "$1: leg A latched" "$(kv "$f" a.0.rtp.latched)" "$(ap $A $APORT)"
+	eq "$1: leg B SDP peer" "$(kv "$f" b.0.rtp.sdp_peer)" "$(ap $B $BPORT)"
+	eq "$1: leg A user_packets (journaled)" \
+		"$(kv "$f" a.0.rtp.user_packets)" 1
+	k1=$(kv "$f" a.0.rtp.kernel_packets)
+	sleep 0.2
+	info "$f.2" >/dev/null || return 1
+	k2=$(kv "$f.2" a.0.rtp.kernel_packets)
+	check "$1: leg A kernel_packets count on ($k1, then $k2)" \
+		[ "$k1" -gt 0 -a "$k2" -gt "$k1" ]
+	totals "$WORK/totals.$1" >/dev/null || return 1
+	eq "$1: sessions" "$(kv "$WORK/totals.$1" sessions)" 1
+	eq "$1: adopted" "$(kv "$WORK/totals.$1" adopted)" 1
+}
+
 # restart: the engine dies (SIGKILL) while A streams to B, and is started
-# again on the same pinned maps; then that one is stopped (the stop
-# command frees the engine and leaves the kernel state) and started once
-# more. The kernel flows stay and go on forwarding: B sees no gap.
-# The restarted engine does not adopt the call yet (that comes with the
-# session journal, built separately), so only the media's continuity is
-# asserted here, not the engine's view of the call after the restart.
+# again on the same pinned maps and journal; then that one is stopped (the
+# stop command frees the engine and leaves the kernel state) and started
+# once more. The kernel flows stay and go on forwarding: B sees no gap.
+# Each new engine adopts the call from the journal (same ports, A's latch,
+# the flow with its counters), and a delete on the last one removes the
+# call's kernel entries and its journal file.
 case_restart() {
 	nr=150 rate=50 # 3 s
 	topology 4 || return 1
-	engine_start --iface r0:xdp --iface r1:xdp || return 1
+	ST=$WORK/state
+	engine_start --iface r0:xdp --iface r1:xdp --state-dir "$ST" || return 1
 	call $A || return 1
+	check "journal: $ST/c1.call written" [ -s "$ST/c1.call" ]
 	bg b "$BUILD/rtpprobe" recv --bind $B --port $BPORT --iface b0 \
 		--expect-src "$(ap "$RB" "$PB")" --count $nr --timeout 10 \
 		>"$WORK/b.recv"
@@ -494,16 +529,17 @@ case_restart() {
 		--ssrc $SSRC_A --ttl 9 >"$WORK/a.send"
 	spid=$!
 	wait_info a.0.rtp.kernel_packets + || return 1
-	sleep 0.5
+	sleep 0.3
 	kill -KILL "$EPID"
 	wait "$EPID" 2>/dev/null
 	echo "engine $EPID killed (SIGKILL)"
-	engine_start --iface r0:xdp --iface r1:xdp || return 1
-	sleep 0.5
+	engine_start --iface r0:xdp --iface r1:xdp --state-dir "$ST" || return 1
+	adopted "engine 2"
 	echo stop >&3
 	wait "$EPID"
 	eq "engine stopped by the stop command (exit status)" $? 0
-	engine_start --iface r0:xdp --iface r1:xdp || return 1
+	engine_start --iface r0:xdp --iface r1:xdp --state-dir "$ST" || return 1
+	adopted "engine 3"
 	wait $spid
 	wait $rpid; rrc=$?
 	sed 's/^/b: /' "$WORK/b.recv"
@@ -525,11 +561,150 @@ case_restart() {
 	sed 's/^/flow: /' "$WORK/flow"
 	eq "kernel flow A -> B: packets (all but the first)" \
 		"$(kv "$WORK/flow" packets)" $((nr - 1))
+	info "$WORK/info" || return 1
+	eq "engine 3: leg A kernel_packets (the flow's, never reset)" \
+		"$(kv "$WORK/info" a.0.rtp.kernel_packets)" $((nr - 1))
+	eq "engine 3: leg A user_packets" \
+		"$(kv "$WORK/info" a.0.rtp.user_packets)" 1
 	totals "$WORK/totals" || return 1
 	eq "kernel: redirects (counted across the restarts)" \
 		"$(kv "$WORK/totals" reason.fwd_redirect)" $((nr - 1))
 	eq "engine 3: iface r0" "$(kv "$WORK/totals" iface.r0)" xdp
+	eq "engine 3: gc_flows (nothing unknown)" \
+		"$(kv "$WORK/totals" gc_flows)" 0
+	mcmd delete c1 || return 1
+	check "after delete: the flow A -> B is gone" sh -c "! nsenter \
+		--net=/run/netns/${T}rly $BUILD/xrelay-fp flow-get --pin-dir \
+		$PIN --local $(ap "$RA" "$PA") --remote $(ap $A $APORT) \
+		>/dev/null 2>&1"
+	eq "after delete: kernel flows" "$(map_count xr_flows)" 0
+	eq "after delete: port entries" "$(map_count xr_ports)" 0
+	check "after delete: the journal file is gone" [ ! -e "$ST/c1.call" ]
 	for g in 1 2 3; do sed "s/^/engine $g log: /" "$WORK/engine$g.err"; done
+}
+
+# restart_gc: two calls stream (A to B) when the engine is killed; the
+# journal of c2 is removed meanwhile (as if c2 had ended while no engine
+# ran). The new engine adopts c1 only; once its adopt grace time is over
+# it removes c2's kernel flow and port entries, so c2's media stops,
+# while c1's goes on without a loss.
+case_restart_gc() {
+	nr=150 rate=50 grace=700 # 3 s of media; the grace ends near 1.2 s
+	topology 4 || return 1
+	ST=$WORK/state
+	engine_start --iface r0:xdp --iface r1:xdp --state-dir "$ST" || return 1
+	CALL=c1 APORT=4000 BPORT=5000
+	call $A || return 1
+	PA1=$PA PB1=$PB
+	CALL=c2 APORT=4002 BPORT=5002
+	call $A || return 1
+	PA2=$PA PB2=$PB
+	for c in 1 2; do
+		eval "pa=\$PA$c pb=\$PB$c"
+		if [ $c = 1 ]; then cnt="--count $nr"; else cnt=""; fi
+		bg b "$BUILD/rtpprobe" recv --bind $B --port $((4998 + 2 * c)) \
+			--iface b0 --expect-src "$(ap "$RB" "$pb")" $cnt \
+			--timeout 4 >"$WORK/b$c.recv"
+		eval "rpid$c=\$!"
+		wait_udp b $((4998 + 2 * c)) || return 1
+	done
+	for c in 1 2; do
+		eval "pa=\$PA$c"
+		bg a "$BUILD/rtpprobe" send --from "$(ap $A $((3998 + 2 * c)))" \
+			--to "$(ap "$RA" "$pa")" --count $nr --rate $rate \
+			--size $SIZE --ssrc $SSRC_A >"$WORK/a$c.send"
+		eval "spid$c=\$!"
+	done
+	CALL=c2 wait_info a.0.rtp.kernel_packets + || return 1
+	CALL=c1 wait_info a.0.rtp.kernel_packets + || return 1
+	eq "before: kernel flows (A -> B of each call)" "$(map_count xr_flows)" 2
+	eq "before: port entries (4 per call)" "$(map_count xr_ports)" 8
+	kill -KILL "$EPID"
+	wait "$EPID" 2>/dev/null
+	rm "$ST/c2.call"
+	echo "engine $EPID killed (SIGKILL), c2's journal removed"
+	engine_start --iface r0:xdp --iface r1:xdp --state-dir "$ST" \
+		--adopt-grace-ms $grace || return 1
+	CALL=c1
+	mcmd info c2 >/dev/null
+	eq "engine 2 does not know c2" "$(cat "$WORK/reply")" \
+		"error: no session c2"
+	eq "within the grace time: kernel flows" "$(map_count xr_flows)" 2
+	i=0
+	until totals "$WORK/totals" >/dev/null &&
+		[ "$(kv "$WORK/totals" gc_flows)" != 0 ]; do
+		i=$((i + 1))
+		[ $i -lt 60 ] || break
+		sleep 0.05
+	done
+	eq "engine 2: gc_flows (c2's)" "$(kv "$WORK/totals" gc_flows)" 1
+	eq "engine 2: gc_ports (c2's)" "$(kv "$WORK/totals" gc_ports)" 4
+	eq "engine 2: adopted (c1)" "$(kv "$WORK/totals" adopted)" 1
+	eq "after the grace: kernel flows" "$(map_count xr_flows)" 1
+	eq "after the grace: port entries" "$(map_count xr_ports)" 4
+	fpx rly flow-get --local "$(ap "$RA" "$PA1")" --remote "$(ap $A 4000)" \
+		>/dev/null
+	eq "c1's flow stays (flow-get status)" $? 0
+	check "c2's flow is gone" sh -c "! nsenter \
+		--net=/run/netns/${T}rly $BUILD/xrelay-fp flow-get --pin-dir \
+		$PIN --local $(ap "$RA" "$PA2") --remote $(ap $A 4002) \
+		>/dev/null 2>&1"
+	check "engine 2 logs what it removed" grep -q \
+		"removed 1 kernel flows and 4 port entries of no known call" \
+		"$WORK/engine2.err"
+	wait $spid1; wait $spid2
+	wait $rpid1; r1=$?
+	wait $rpid2
+	sed 's/^/b1: /' "$WORK/b1.recv"
+	sed 's/^/b2: /' "$WORK/b2.recv"
+	eq "B, c1: receiver status" $r1 0
+	eq "B, c1: received (all)" "$(kv "$WORK/b1.recv" received)" $nr
+	eq "B, c1: lost" "$(kv "$WORK/b1.recv" lost)" 0
+	got2=$(kv "$WORK/b2.recv" received)
+	check "B, c2: media stopped after the grace ($got2 of $nr)" \
+		[ "${got2:-0}" -gt 0 -a "${got2:-0}" -lt $((nr - 25)) ]
+	info "$WORK/info" || return 1
+	eq "c1: leg A kernel_packets" "$(kv "$WORK/info" a.0.rtp.kernel_packets)" \
+		$((nr - 1))
+	for g in 1 2; do sed "s/^/engine $g log: /" "$WORK/engine$g.err"; done
+}
+
+# idle: the engine reports a call without media for --idle-ms once ("idle
+# c1" on the driver's output), not again while it stays idle, and again
+# after media came back and stopped once more.
+case_idle() {
+	topology 4 || return 1
+	engine_start --iface r0:xdp --iface r1:xdp --idle-ms 800 || return 1
+	call $A || return 1
+	nsx a "$BUILD/rtpprobe" send --from "$(ap $A $APORT)" \
+		--to "$(ap "$RA" "$PA")" --count 40 --rate 50 --size $SIZE \
+		>/dev/null || return 1
+	eq "no idle report while media flowed" \
+		"$(grep -c '^idle c1$' "$MOUT")" 0
+	i=0
+	until grep -q '^idle c1$' "$MOUT" || [ $i -ge 60 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	eq "reported idle once media stopped for 800 ms" \
+		"$(grep -c '^idle c1$' "$MOUT")" 1
+	info "$WORK/info" >/dev/null || return 1
+	eq "info: idle" "$(kv "$WORK/info" idle)" 1
+	sleep 1.2
+	eq "not reported again while it stays idle" \
+		"$(grep -c '^idle c1$' "$MOUT")" 1
+	nsx a "$BUILD/rtpprobe" send --from "$(ap $A $APORT)" \
+		--to "$(ap "$RA" "$PA")" --count 10 --rate 50 --size $SIZE \
+		>/dev/null || return 1
+	info "$WORK/info" >/dev/null || return 1
+	eq "info: not idle after media resumed" "$(kv "$WORK/info" idle)" 0
+	i=0
+	until [ "$(grep -c '^idle c1$' "$MOUT")" -ge 2 ] || [ $i -ge 80 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	eq "reported again after media resumed and stopped" \
+		"$(grep -c '^idle c1$' "$MOUT")" 2
 }
 
 run_case media-xdp-both-ways case_xdp_both_ways
@@ -540,4 +715,6 @@ run_case media-third-host-after-latch case_third_host_after_latch
 run_case media-third-host-before-latch case_third_host_before_latch
 run_case media-attach-off case_attach_off
 run_case media-restart case_restart
+run_case media-restart-gc case_restart_gc
+run_case media-idle case_idle
 finish
