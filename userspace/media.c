@@ -242,10 +242,11 @@ int media_engine_new(struct media_engine **out, const struct media_cfg *cfg,
 	if ((rc = journal_open(me, err, errlen)))
 		goto fail;
 	journal_adopt_all(me);
+	ports_hold_unknown(me);
 	/* Kernel entries nobody adopted (calls that ended while no engine
-	 * ran, a corrupt journal, no journal at all) go after a grace time:
-	 * long enough for a supervisor to notice, short enough that a dead
-	 * call's ports are not held. */
+	 * ran, a lost or corrupt journal, no journal at all) keep forwarding
+	 * for a grace time, then go: a call still up loses its media only
+	 * then, and a dead call's entries and ports are not kept forever. */
 	if (me->fp)
 		me->gc_at_ns = media_now_ns() +
 			       (uint64_t)me->cfg.adopt_grace_ms * 1000000ull + 1;
@@ -294,6 +295,7 @@ void media_engine_free(struct media_engine *me)
 			free(s);
 		}
 	journal_close(me);
+	free(me->held);
 	relay_io_free(me->io);
 	fastpath_close(me->fp);
 	for (int i = 0; i < me->npools; i++) {

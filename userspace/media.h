@@ -71,9 +71,11 @@ int media_engine_new(struct media_engine **out, const struct media_cfg *cfg,
  * when it is deleted), and media_engine_new() rebuilds the sessions it
  * finds: same ports, latched peers, o= versions; their kernel flows, still
  * in the pinned maps, are adopted with their counters. Kernel entries of
- * no known session are removed cfg.adopt_grace_ms after the start. Use a
- * directory on tmpfs (/run/xrelay): the pinned maps do not survive a
- * reboot either (journal files of another boot are discarded).
+ * no known session (journal or not) are removed cfg.adopt_grace_ms after
+ * the start; until then their ports are kept out of the pool, and then
+ * quarantined. Use a directory on tmpfs (/run/xrelay): the pinned maps do
+ * not survive a reboot either (journal files of another boot are
+ * discarded).
  */
 
 /* Frees userspace state. Kernel flows and journal files stay (a restart

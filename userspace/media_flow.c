@@ -289,12 +289,59 @@ static uint64_t gc_map(struct media_engine *me, int fd, size_t ksz,
 	return removed;
 }
 
+/*
+ * At start, after adoption: the ports of kernel entries no adopted call
+ * owns are taken out of the pool until the GC removes those entries, and
+ * then quarantined like any freed pair: an ended call's peer may still be
+ * sending there, and a new call must not get (or latch, with LATCH_ANY)
+ * its packets.
+ */
+void ports_hold_unknown(struct media_engine *me)
+{
+	int fd = me->fp ? fastpath_ports_fd(me->fp) : -1;
+	struct xr_port_key k, prev;
+	int first = 1;
+
+	while (fd >= 0 && bpf_map_get_next_key(fd, first ? NULL : &prev, &k) == 0) {
+		struct sockaddr_storage local;
+		struct addrpool *p;
+		unsigned port;
+
+		first = 0;
+		prev = k;
+		fastpath_sockaddr(&local, k.addr, k.port, k.family);
+		p = pool_by_addr(me, (struct sockaddr *)&local);
+		port = (unsigned)netaddr_port((struct sockaddr *)&local) & ~1u;
+		if (!p || p->by_port[port] || p->by_port[port + 1])
+			continue;
+		if (me->nheld % 256 == 0) {
+			struct held_port *t = realloc(me->held, (me->nheld + 256) *
+						      sizeof(*t));
+
+			if (!t)
+				break;
+			me->held = t;
+		}
+		if (portpool_take(p->pp, port) == 0)
+			me->held[me->nheld++] = (struct held_port){ p, port };
+	}
+	if (me->nheld)
+		log_info("media: %zu port pairs with kernel entries of no known "
+			 "call: held until the adopt grace time is over",
+			 me->nheld);
+}
+
 /* After the grace time: the kernel entries of calls this engine does not
  * know (they ended while no engine ran, or their journal was lost). */
 void flow_gc_unknown(struct media_engine *me)
 {
-	uint64_t f, p;
+	uint64_t f, p, now = media_now_ns();
 
+	for (size_t i = 0; i < me->nheld; i++) /* into quarantine now */
+		portpool_release(me->held[i].pool->pp, me->held[i].port, now);
+	free(me->held);
+	me->held = NULL;
+	me->nheld = 0;
 	if (!me->fp)
 		return;
 	f = gc_map(me, fastpath_flows_fd(me->fp), sizeof(struct xr_flow_key),

@@ -91,6 +91,9 @@ struct media_engine {
 	/* timers (media_engine_run) */
 	uint64_t tick_ns;                  /* next once-a-second pass */
 	uint64_t gc_at_ns;                 /* unknown kernel entries go; 0: done */
+	struct held_port { struct addrpool *pool; unsigned port; } *held;
+	size_t nheld;                      /* ports of unknown entries, kept
+					      out of the pool until the GC */
 	void (*idle_cb)(void *arg, struct media_session *s);
 	void *idle_arg;
 	/* the session journal (media_journal.c); jdir < 0: none */
@@ -120,6 +123,7 @@ void session_drop(struct media_engine *me, struct media_session *s);
 /* media_flow.c */
 void flow_sync(struct media_engine *me, struct comp *c);
 void flow_adopt(struct media_engine *me, struct comp *c);
+void ports_hold_unknown(struct media_engine *me);
 void flow_gc_unknown(struct media_engine *me);
 uint64_t comp_last_ns(struct media_engine *me, struct comp *c);
 void flow_retire(struct media_engine *me, struct comp *c);

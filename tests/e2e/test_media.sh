@@ -585,9 +585,10 @@ case_restart() {
 
 # restart_gc: two calls stream (A to B) when the engine is killed; the
 # journal of c2 is removed meanwhile (as if c2 had ended while no engine
-# ran). The new engine adopts c1 only; once its adopt grace time is over
-# it removes c2's kernel flow and port entries, so c2's media stops,
-# while c1's goes on without a loss.
+# ran). The new engine adopts c1 only and holds c2's ports out of its
+# pool; once its adopt grace time is over it removes c2's kernel flow and
+# port entries, so c2's media stops, and quarantines its ports, while
+# c1's media goes on without a loss.
 case_restart_gc() {
 	nr=150 rate=50 grace=700 # 3 s of media; the grace ends near 1.2 s
 	topology 4 || return 1
@@ -630,6 +631,9 @@ case_restart_gc() {
 	eq "engine 2 does not know c2" "$(cat "$WORK/reply")" \
 		"error: no session c2"
 	eq "within the grace time: kernel flows" "$(map_count xr_flows)" 2
+	totals "$WORK/totals" >/dev/null || return 1
+	eq "within the grace time: port pairs in use (c1's, c2's held)" \
+		"$(kv "$WORK/totals" ports_used)" 4
 	i=0
 	until totals "$WORK/totals" >/dev/null &&
 		[ "$(kv "$WORK/totals" gc_flows)" != 0 ]; do
@@ -640,6 +644,8 @@ case_restart_gc() {
 	eq "engine 2: gc_flows (c2's)" "$(kv "$WORK/totals" gc_flows)" 1
 	eq "engine 2: gc_ports (c2's)" "$(kv "$WORK/totals" gc_ports)" 4
 	eq "engine 2: adopted (c1)" "$(kv "$WORK/totals" adopted)" 1
+	eq "after the grace: port pairs in use (c1's; c2's in quarantine)" \
+		"$(kv "$WORK/totals" ports_used)" 2
 	eq "after the grace: kernel flows" "$(map_count xr_flows)" 1
 	eq "after the grace: port entries" "$(map_count xr_ports)" 4
 	fpx rly flow-get --local "$(ap "$RA" "$PA1")" --remote "$(ap $A 4000)" \
