@@ -256,13 +256,17 @@ static int port_known(struct media_engine *me, const void *key)
 	return find_comp(me, (struct sockaddr *)&local) != NULL;
 }
 
+_Static_assert(sizeof(struct xr_flow_key) <= 64 &&
+	       sizeof(struct xr_port_key) <= 64, "gc_map's key buffers");
+
 /* Delete every key of map fd that known() does not claim; returns how many.
  * Keys are collected first: deleting while walking a hash map makes
  * get_next_key start over. */
 static uint64_t gc_map(struct media_engine *me, int fd, size_t ksz,
 		       int (*known)(struct media_engine *, const void *))
 {
-	uint8_t *keys = NULL, prev[64], cur[64];
+	uint64_t prev[8], cur[8]; /* any key fits, aligned for known() */
+	uint8_t *keys = NULL;
 	size_t n = 0, cap = 0;
 	uint64_t removed = 0;
 	int first = 1;

@@ -590,7 +590,7 @@ case_restart() {
 # port entries, so c2's media stops, and quarantines its ports, while
 # c1's media goes on without a loss.
 case_restart_gc() {
-	nr=150 rate=50 grace=700 # 3 s of media; the grace ends near 1.2 s
+	nr=150 rate=50 grace=1000 # 3 s of media; the grace ends near 1.5 s
 	topology 4 || return 1
 	ST=$WORK/state
 	engine_start --iface r0:xdp --iface r1:xdp --state-dir "$ST" || return 1
