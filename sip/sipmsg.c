@@ -304,8 +304,12 @@ osip_message_t *sipmsg_response(const osip_message_t *req, int status,
 				const char *body, size_t bodylen)
 {
 	struct sb b = { 0 };
-	char to[1024], from[1024], cid[256];
+	char to[1024], from[1024], cid[256], tag[20];
 
+	if (!to_tag) { /* RFC 3261 8.2.6.2: every response but 100 has one */
+		sipmsg_token(tag, 16);
+		to_tag = tag;
+	}
 	sipmsg_from_str(req, from, sizeof(from));
 	sipmsg_to_str(req, to, sizeof(to));
 	if (!reason)

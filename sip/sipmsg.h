@@ -61,8 +61,9 @@ int sipmsg_contact(const osip_message_t *m, char *buf, size_t len);
 
 /*
  * A response to req: its Via headers, From, To (with to_tag added when the
- * To has none and to_tag is given), Call-ID and CSeq; then extra (header
- * lines, each ending in CRLF) and an optional body.
+ * To has none and the status is above 100; to_tag NULL: a fresh one),
+ * Call-ID and CSeq; then extra (header lines, each ending in CRLF) and an
+ * optional body.
  */
 osip_message_t *sipmsg_response(const osip_message_t *req, int status,
 				const char *reason, const char *to_tag,

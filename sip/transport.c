@@ -41,6 +41,7 @@ struct conn {
 	uint32_t id;
 	int fd;
 	int connecting;
+	int dead; /* failed while sending: tp_run closes it (conn_kill) */
 	struct sockaddr_storage remote, local;
 	char *in, *out;
 	size_t inlen, incap, outlen, outcap;
@@ -54,6 +55,7 @@ struct sip_transport {
 	int nls;
 	struct conn *conns;
 	uint32_t next_id;
+	int ndead; /* connections marked dead, not closed yet */
 	struct tp_stats st;
 	char buf[TP_MAX_MSG + 1];
 };
@@ -85,12 +87,25 @@ static void conn_close(struct sip_transport *tp, struct conn *c)
 			break;
 		}
 	}
+	if (c->dead)
+		tp->ndead--;
 	close(c->fd);
 	free(c->in);
 	free(c->out);
 	free(c);
 	tp->st.tcp_closed++;
 	tp->st.tcp_open--;
+}
+
+/* A send that fails may run inside the message callback, while tp_run
+ * still reads that connection or holds others in its event list: mark it,
+ * and tp_run closes it once nothing points at it. */
+static void conn_kill(struct sip_transport *tp, struct conn *c)
+{
+	if (!c->dead) {
+		c->dead = 1;
+		tp->ndead++;
+	}
 }
 
 void tp_free(struct sip_transport *tp)
@@ -263,8 +278,26 @@ static void tcp_accept(struct sip_transport *tp, struct listener *l)
 	}
 }
 
+/* The value from v to the end of its line: the header block's bounds, not
+ * strtol's (which skips a line break and reads the next line or the body). */
+static long parse_length(const char *v, const char *eol)
+{
+	long cl = 0;
+	int digits = 0;
+
+	while (v < eol && (*v == ' ' || *v == '\t'))
+		v++;
+	for (; v < eol && *v >= '0' && *v <= '9'; v++, digits++)
+		if (cl <= TP_MAX_MSG) /* stays above it: no overflow */
+			cl = cl * 10 + (*v - '0');
+	while (v < eol && (*v == ' ' || *v == '\t' || *v == '\r'))
+		v++;
+	return digits && v == eol ? cl : -1;
+}
+
 /* Content-Length (or its compact form "l") of a header block; 0 if absent
- * (RFC 3261 18.3 makes it mandatory on streams; a missing one means none). */
+ * (RFC 3261 18.3 makes it mandatory on streams; a missing one means none),
+ * -1 if its value is not 1*DIGIT, over TP_MAX_MSG if it is too big. */
 static long content_length(const char *hdr, size_t hlen)
 {
 	const char *p = hdr, *end = hdr + hlen, *eol, *colon;
@@ -281,7 +314,7 @@ static long content_length(const char *hdr, size_t hlen)
 				nl--;
 			if ((nl == 14 && !strncasecmp(p, "Content-Length", 14)) ||
 			    (nl == 1 && (*p == 'l' || *p == 'L')))
-				return strtol(colon + 1, NULL, 10);
+				return parse_length(colon + 1, eol);
 		}
 		p = eol + 1;
 	}
@@ -321,6 +354,8 @@ static int conn_frame(struct sip_transport *tp, struct conn *c)
 		memmove(c->in, c->in + total, c->inlen - total);
 		c->inlen -= total;
 		deliver(tp, tp->buf, total, &from);
+		if (c->dead) /* the callback's reply on it failed */
+			return 0;
 	}
 }
 
@@ -357,6 +392,8 @@ static int conn_read(struct sip_transport *tp, struct conn *c)
 					     sizeof(a)), TP_MAX_MSG);
 			return -1;
 		}
+		if (c->dead) /* leave it to tp_run */
+			return 0;
 	}
 }
 
@@ -387,12 +424,12 @@ static int conn_flush(struct conn *c)
 void tp_run(struct sip_transport *tp)
 {
 	struct epoll_event ev[64];
+	struct conn *c, *next;
 	int i, n;
 
 	n = epoll_wait(tp->epfd, ev, 64, 0);
 	for (i = 0; i < n; i++) {
 		struct ep_item *it = ev[i].data.ptr;
-		struct conn *c;
 
 		switch (it->kind) {
 		case EP_UDP:
@@ -403,15 +440,23 @@ void tp_run(struct sip_transport *tp)
 			break;
 		case EP_CONN:
 			c = (struct conn *)it;
+			if (c->dead)
+				break;
 			if (((ev[i].events & EPOLLOUT) && conn_flush(c) < 0) ||
 			    ((ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
 			     conn_read(tp, c) < 0)) {
 				conn_close(tp, c);
 				break;
 			}
-			ep_mod(tp, c);
+			if (!c->dead)
+				ep_mod(tp, c);
 			break;
 		}
+	}
+	for (c = tp->conns; tp->ndead && c; c = next) {
+		next = c->next;
+		if (c->dead)
+			conn_close(tp, c);
 	}
 }
 
@@ -443,14 +488,15 @@ static struct conn *conn_find(struct sip_transport *tp, const struct sip_peer *t
 	struct conn *c;
 
 	for (c = tp->conns; c; c = c->next)
-		if (to->conn ? c->id == to->conn :
+		if (!c->dead && (to->conn ? c->id == to->conn :
 		    netaddr_equal((struct sockaddr *)&c->remote,
-				  (const struct sockaddr *)&to->addr))
+				  (const struct sockaddr *)&to->addr)))
 			return c;
 	/* The connection a request came in on is gone: open a new one. */
 	if (to->conn)
 		for (c = tp->conns; c; c = c->next)
-			if (netaddr_equal((struct sockaddr *)&c->remote,
+			if (!c->dead &&
+			    netaddr_equal((struct sockaddr *)&c->remote,
 					  (const struct sockaddr *)&to->addr))
 				return c;
 	return NULL;
@@ -493,7 +539,7 @@ static int tcp_send(struct sip_transport *tp, const struct sip_peer *to,
 	if (!c)
 		return -1;
 	if (c->outlen + len > 4 * (size_t)TP_MAX_MSG) {
-		conn_close(tp, c); /* a peer that reads nothing */
+		conn_kill(tp, c); /* a peer that reads nothing */
 		return -1;
 	}
 	if (c->outcap < c->outlen + len) {
@@ -508,7 +554,7 @@ static int tcp_send(struct sip_transport *tp, const struct sip_peer *to,
 	memcpy(c->out + c->outlen, buf, len);
 	c->outlen += len;
 	if (!c->connecting && conn_flush(c) < 0) {
-		conn_close(tp, c);
+		conn_kill(tp, c);
 		return -1;
 	}
 	ep_mod(tp, c);
@@ -553,21 +599,23 @@ static int route_source(const struct sockaddr *remote,
 	return rc;
 }
 
+static int is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+			htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+		&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 int tp_local_for(struct sip_transport *tp, enum sip_proto proto,
 		 const struct sockaddr *remote, struct sockaddr_storage *out)
 {
 	struct listener *l = listener_for(tp, proto, remote->sa_family, NULL);
-	int wildcard;
 
 	if (!l)
 		return -1;
-	if (l->addr.ss_family == AF_INET)
-		wildcard = ((struct sockaddr_in *)&l->addr)->sin_addr.s_addr ==
-			htonl(INADDR_ANY);
-	else
-		wildcard = IN6_IS_ADDR_UNSPECIFIED(
-			&((struct sockaddr_in6 *)&l->addr)->sin6_addr);
-	if (!wildcard) {
+	if (!is_wildcard(&l->addr)) {
 		memcpy(out, &l->addr, sizeof(l->addr));
 		return 0;
 	}
@@ -592,8 +640,10 @@ int tp_is_local(struct sip_transport *tp, const struct sockaddr *addr)
 			continue;
 		if (netaddr_ip_equal((struct sockaddr *)&l->addr, addr))
 			return 1;
-		/* A wildcard listener: is addr one of this host's? */
-		if (tp_local_for(tp, l->proto, addr, &me) == 0 &&
+		/* A wildcard listener (this one, not the first of its
+		 * family that tp_local_for picks): is addr one of this
+		 * host's? */
+		if (is_wildcard(&l->addr) && route_source(addr, &me) == 0 &&
 		    netaddr_ip_equal((struct sockaddr *)&me, addr))
 			return 1;
 	}
