@@ -451,6 +451,8 @@ static void b_success(struct b2bua *b, struct call *c, osip_message_t *r)
 	}
 	if (!c->late_offer)
 		leg_ack(b, lb, sipmsg_cseq(r), NULL, 0, &c->b_ack);
+	else if (osip_message_clone(r, &c->b_ok) != 0) /* its CSeq for the ACK */
+		c->b_ok = NULL;
 	a_extra(b, c, r, &extra);
 	if (b->cfg.session_expires_s && la->timer)
 		sb_add(&extra, "Session-Expires: %u;refresher=uas\r\n"
@@ -545,17 +547,20 @@ void invite_cancel(struct b2bua *b, struct sip_txn *t, osip_message_t *m)
 void invite_ack(struct b2bua *b, struct call *c, osip_message_t *m)
 {
 	struct leg *lb = &c->leg[LEG_B];
+	/* The INVITE's CSeq (RFC 3261 13.2.2.4): a PRACK or UPDATE since
+	 * moved local_cseq on. */
+	uint32_t cseq = c->b_ok ? sipmsg_cseq(c->b_ok) : lb->local_cseq;
 	char *sdp = NULL;
 	int status = 0;
 
 	if (c->late_offer) {
 		if (media_rewrite(b, c, LEG_A, 1, m, &sdp, &status) != 1) {
-			leg_ack(b, lb, lb->local_cseq, NULL, 0, &c->b_ack);
+			leg_ack(b, lb, cseq, NULL, 0, &c->b_ack);
 			c->state = CS_UP;
 			call_end(b, c, "failed", "caller", status ? status : 488, -1);
 			return;
 		}
-		leg_ack(b, lb, lb->local_cseq, sdp, strlen(sdp), &c->b_ack);
+		leg_ack(b, lb, cseq, sdp, strlen(sdp), &c->b_ack);
 		free(sdp);
 	}
 	c->state = CS_UP;
