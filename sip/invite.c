@@ -518,6 +518,14 @@ void invite_response(struct b2bua *b, struct call *c, osip_message_t *r)
 		b_success(b, c, r);
 		return;
 	}
+	if (c->inv_b) {
+		/* The transaction ACKs the failure's retransmissions itself
+		 * (Timer D, 32 s): the call need not stay for them. */
+		struct sip_txn *t = c->inv_b;
+
+		txn_set_owner(t, NULL);
+		call_drop_txn(c, t);
+	}
 	if (c->state != CS_ENDING && try_next_contact(b, c, status))
 		return;
 	c->b_final = 1;
