@@ -43,7 +43,7 @@ LIB_SRCS   := $(filter-out $(DAEMON_MAIN),$(wildcard userspace/*.c sip/*.c))
 TOOLS      := xrelay-fp xrelay-media rtpprobe
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_LIB_SRCS := tests/unit/frames.c
-BENCHES    := bench_prog
+BENCHES    := bench_prog bench_gen
 
 SKELS      := $(BUILD)/xrelay.skel.h
 # Linked as archives, so each binary takes only the objects it uses.

@@ -12,7 +12,7 @@
 #   name   unique over all sections, dotted, starting with the section name
 #   value  the figure: a median over n measurements (or a ratio of them)
 #   unit   "ns/packet", "ratio", ...
-#   path   the forwarding path measured: "xdp", "tc" (later "userspace"...)
+#   path   the forwarding path measured: "xdp", "tc", "userspace"
 #   n      how many repeated measurements the median was taken over
 #
 # Adding a section: its program writes its figures to its own fragment
@@ -34,7 +34,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 tools/deps.sh || exit 2
 if [ -z "${MAKELEVEL:-}" ]; then # run by hand: build what is missing
-	make -s BUILD="$BUILD" all "$BUILD/bench_prog" >/dev/null || exit 2
+	make -s BUILD="$BUILD" all "$BUILD/bench_prog" "$BUILD/bench_gen" \
+		>/dev/null || exit 2
 fi
 
 # Pin directories of a bench_prog that was killed before its own cleanup
@@ -88,6 +89,9 @@ clean_stale
 # ---- sections ----------------------------------------------------------------
 # Per-packet cost of the XDP and TC programs with 1k, 100k and 1M flows.
 section prog "$BUILD/bench_prog" -o "$BUILD/bench-prog.json"
+# Packets per second and CPU per packet through the relay in namespaces:
+# XDP, TC and the socket path (attach mode off), in one run.
+section media tools/bench_media.sh "$BUILD/bench-media.json"
 
 # ---- collect -----------------------------------------------------------------
 echo
