@@ -130,7 +130,11 @@ struct xr_port {
  */
 enum xr_reason {
 	XR_FWD_TX = 0,        /* forwarded out of the ingress device */
-	XR_FWD_REDIRECT,      /* forwarded out of another device */
+	XR_FWD_REDIRECT,      /* handed to bpf_redirect() for another device;
+			       * a delivery that fails after the program
+			       * returns (e.g. a veth peer without XDP) shows
+			       * in that device's counters and the
+			       * xdp:xdp_redirect_err tracepoint, not here */
 	XR_PASS_NOT_IP,       /* not IPv4/IPv6 (ARP, LLDP, ...) */
 	XR_PASS_NOT_UDP,      /* not UDP */
 	XR_PASS_FRAGMENT,     /* IP fragment: the stack reassembles */

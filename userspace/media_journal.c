@@ -34,6 +34,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -508,13 +509,35 @@ static void read_boot_id(char *out, size_t cap)
 	fclose(f);
 }
 
+/* The directory and its parents (/run/xrelay/state on a fresh tmpfs). */
+static int mkdir_p(const char *dir)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(p, dir, n + 1);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 int journal_open(struct media_engine *me, char *err, size_t errlen)
 {
 	const char *dir = me->cfg.state_dir;
 
 	if (!dir || !*dir)
 		return 0;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir_p(dir) < 0) {
 		int e = errno;
 
 		snprintf(err, errlen, "state_dir %s: cannot create it (%s): "
