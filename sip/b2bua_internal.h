@@ -40,6 +40,8 @@ struct leg {
 	struct sockaddr_storage me;      /* our address toward the peer */
 	int rel100, update, timer;       /* what the peer supports */
 	uint32_t rseq;                   /* A: our RSeq for reliable 1xx */
+	osip_message_t *ack;             /* our last ACK of a re-INVITE's 2xx
+					    on this leg, for its resends */
 };
 
 /* A request from one leg relayed as a new request on the other. */

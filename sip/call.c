@@ -147,6 +147,9 @@ void call_free(struct b2bua *b, struct call *c)
 		osip_message_free(c->b_ok);
 	if (c->b_ack)
 		osip_message_free(c->b_ack);
+	for (int i = 0; i < 2; i++)
+		if (c->leg[i].ack)
+			osip_message_free(c->leg[i].ack);
 	free(c->early_sdp);
 	free(c->b_sdp);
 	if (c->rel1xx)

@@ -191,7 +191,7 @@ static void relay_success(struct b2bua *b, struct call *c, struct relay *r,
 	if (r->invite || sipmsg_sdp(txn_request(r->ct), &blen)) {
 		if (media_rewrite(b, c, to, !r->late, resp, &out, &status) < 0) {
 			if (r->invite)
-				leg_ack(b, lt, r->to_cseq, NULL, 0, NULL);
+				leg_ack(b, lt, r->to_cseq, NULL, 0, &lt->ack);
 			respond_body(b, c, r->st, r->from, status, NULL, NULL,
 				     NULL, NULL, 0);
 			relay_done(r);
@@ -203,7 +203,7 @@ static void relay_success(struct b2bua *b, struct call *c, struct relay *r,
 		body = other_body(resp, ctype, sizeof(ctype), &blen);
 	}
 	if (r->invite && !r->late)
-		leg_ack(b, lt, r->to_cseq, NULL, 0, NULL);
+		leg_ack(b, lt, r->to_cseq, NULL, 0, &lt->ack);
 	b2b_pass_headers(b, resp, &extra);
 	if (out)
 		respond_body(b, c, r->st, r->from, resp->status_code,
@@ -221,6 +221,24 @@ static void relay_success(struct b2bua *b, struct call *c, struct relay *r,
 	}
 }
 
+/* A re-INVITE's 2xx again: our ACK was lost, send it again (RFC 3261
+ * 13.2.2.4). Late offer: none yet until the other leg's ACK brings the
+ * answer. */
+static void ack_again(struct b2bua *b, struct call *c, struct sip_txn *t)
+{
+	const osip_message_t *inv = txn_request(t);
+	char cid[256];
+
+	sipmsg_call_id(inv, cid, sizeof(cid));
+	for (int side = 0; side < 2; side++) {
+		struct leg *l = &c->leg[side];
+
+		if (l->ack && !strcmp(l->call_id, cid) &&
+		    sipmsg_cseq(l->ack) == sipmsg_cseq(inv))
+			txl_send_stateless(b->txl, l->ack, &l->peer);
+	}
+}
+
 void indialog_response(struct b2bua *b, struct call *c, struct sip_txn *t,
 		       osip_message_t *resp)
 {
@@ -233,6 +251,10 @@ void indialog_response(struct b2bua *b, struct call *c, struct sip_txn *t,
 	if (t == c->bye[0] || t == c->bye[1])
 		return; /* the transaction's end frees the call */
 	r = relay_by_ct(c, t);
+	if (!r && status < 300 && txn_kind(t) == TXN_ICT) {
+		ack_again(b, c, t);
+		return;
+	}
 	if (!r) { /* our own refresh, PRACK or CANCEL */
 		if ((status == 481 || status == 408) && c->state == CS_UP)
 			call_end(b, c, "session-timer", "relay", 0, -1);
@@ -269,7 +291,7 @@ void indialog_ack(struct b2bua *b, struct leg *l, osip_message_t *m)
 			if (media_rewrite(b, c, l->side, 1, m, &out, &status) < 0)
 				out = NULL;
 			leg_ack(b, &c->leg[!l->side], r->to_cseq, out,
-				out ? strlen(out) : 0, NULL);
+				out ? strlen(out) : 0, &c->leg[!l->side].ack);
 			free(out);
 		}
 		relay_done(r);
