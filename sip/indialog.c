@@ -156,8 +156,9 @@ void indialog_request(struct b2bua *b, struct leg *l, struct sip_txn *t,
 	}
 	if (!strcmp(method, "BYE")) {
 		b2b_respond(b, t, 200, NULL, NULL);
-		call_end(b, c, "bye", l->side == LEG_A ? "caller" : "callee", 0,
-			 l->side);
+		/* In an early dialog A's INVITE gets 487 (RFC 3261 15.1.2). */
+		call_end(b, c, "bye", l->side == LEG_A ? "caller" : "callee",
+			 c->a_final ? 0 : 487, l->side);
 	} else if (!strcmp(method, "PRACK") || !strcmp(method, "OPTIONS")) {
 		if (method[0] == 'P' && l->side == LEG_A)
 			invite_prack(b, c, m);
