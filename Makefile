@@ -40,7 +40,7 @@ BPF_HDRS   := $(wildcard bpf/*.h)
 # every tests/unit/test_*.c is a unit test binary.
 DAEMON_MAIN := userspace/xrelayd.c
 LIB_SRCS   := $(filter-out $(DAEMON_MAIN),$(wildcard userspace/*.c sip/*.c))
-TOOLS      := xrelay-fp xrelay-media rtpprobe
+TOOLS      := xrelay-fp xrelay-media rtpprobe uactl
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog bench_gen
@@ -94,6 +94,10 @@ $(BUILD)/xrelay-fp: $(BUILD)/obj/tools/xrelay-fp.o $(LIB_OBJS)
 
 $(BUILD)/rtpprobe: $(BUILD)/obj/tools/rtpprobe.o $(BUILD)/obj/userspace/netaddr.o \
                   $(BUILD)/obj/userspace/inet_csum.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(BUILD)/uactl: $(BUILD)/obj/tools/uactl.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
 

@@ -1,12 +1,15 @@
 #!/bin/sh
-# The demo: a call's media through xrelay, forwarded in the kernel.
+# The demo: a real SIP call through xrelay, its media forwarded in the
+# kernel.
 #
 # Three network namespaces (alice, relay, bob) joined by veth pairs; the
-# relay runs the media engine with the XDP program attached to both of its
-# veths. Alice's SDP offer and Bob's answer go through the engine, which
-# anchors the media on the relay; then both send RTP for a few seconds. The
-# first packet of each direction is latched and forwarded by userspace,
-# every later one by the kernel: the counters printed at the end show it.
+# relay runs xrelayd, the B2BUA, with the XDP program attached to both of
+# its veths. Two baresip phones register with it, alice calls bob through
+# it, bob answers, and for a few seconds each plays a tone to the other
+# (alice 440 Hz, bob 880 Hz) and records what it hears. The first packet
+# of each stream is latched and forwarded by userspace, every later one by
+# the kernel. At the end: the SIP trace of both legs, the call's CDR line,
+# the kernel's per-leg counters, and the tone each phone heard.
 #
 # Usage: tools/demo.sh [SECONDS] [xdp|xdp-generic|tc|off]   (as root)
 set -u
@@ -24,113 +27,174 @@ make -s -j"$(nproc)" || exit 1
 
 ROOT=$(pwd)
 . tests/e2e/lib.sh
-trap 'cleanup; rm -rf "$W"' EXIT
+PHONES=""
+# Phones first (by pid; a baresip asked to stop would first unregister
+# with the relay), then what lib.sh's cleanup removes.
+phones_stop() {
+	for p in $PHONES; do kill -KILL "$p" 2>/dev/null; done
+	for p in $PHONES; do wait "$p" 2>/dev/null; done
+	PHONES=""
+}
+trap 'phones_stop; cleanup; rm -rf "$W"' EXIT
 W=$(mktemp -d)
 say() { printf '\n== %s\n' "$*"; }
+fail() { echo "demo: $*" >&2; exit 1; }
 
-say "Topology: alice 10.77.1.2 -- relay 10.77.1.1 | 10.77.2.1 -- bob 10.77.2.2"
+A=10.77.1.2 RA=10.77.1.1 B=10.77.2.2 RB=10.77.2.1
+say "Topology: alice $A -- $RA relay $RB -- $B bob"
 mkns alice relay bob || exit 1
-veth alice a0 10.77.1.2/24 relay r0 10.77.1.1/24 || exit 1
-veth relay r1 10.77.2.1/24 bob b0 10.77.2.2/24 || exit 1
-ip -n "${T}alice" route add default via 10.77.1.1
-ip -n "${T}bob" route add default via 10.77.2.1
+veth alice a0 $A/24 relay r0 $RA/24 || exit 1
+veth relay r1 $RB/24 bob b0 $B/24 || exit 1
+ip -n "${T}alice" route add default via $RA
+ip -n "${T}bob" route add default via $RB
 # A native XDP redirect into a veth is delivered only if the receiving end
 # runs NAPI: GRO on the peers' ends does that (a real NIC needs nothing).
 nsx alice ethtool -K a0 gro on >/dev/null
 nsx bob ethtool -K b0 gro on >/dev/null
+link_ready alice a0 && link_ready bob b0 && link_ready relay r0 r1 || exit 1
 
-say "Starting the media engine in the relay namespace (attach mode $MODE)"
-mkfifo "$W/ctl"
-exec 3<>"$W/ctl" # read-write: opening it never blocks
-# The redirections sit on the background command itself: an asynchronous
-# command's stdin is otherwise /dev/null.
-nsenter --net="/run/netns/${T}relay" "$BUILD/xrelay-media" \
+say "Starting xrelayd in the relay namespace (attach mode $MODE)"
+LOG=$W/xrelayd.log CDR=$W/cdr.jsonl
+mkdir -p "$W/state"
+bg relay "$BUILD/xrelayd" --listen udp:0.0.0.0:5060 \
 	--iface "r0:$MODE" --iface "r1:$MODE" --pin-dir "$PIN" \
-	<"$W/ctl" >"$W/out" 2>"$W/log" &
-PIDS="$PIDS $!"
-ctl() { # one command, wait for its "ok"/"error" line
-	n=$(grep -c -E '^(ok|error)' "$W/out")
-	echo "$*" >&3
-	i=0
-	while [ "$(grep -c -E '^(ok|error)' "$W/out")" -le "$n" ] && [ $i -lt 50 ]; do
-		sleep 0.1; i=$((i + 1))
-	done
-	grep -E '^error' "$W/out" | tail -n +$((n + 1)) | head -1 | grep . >&2 && return 1
-	return 0
-}
-i=0; while ! grep -q ready "$W/out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-sed 's/^/   engine: /' "$W/log"
-
-cat >"$W/alice.sdp" <<EOF
-v=0
-o=alice 2890844526 2890844526 IN IP4 10.77.1.2
-s=demo
-c=IN IP4 10.77.1.2
-t=0 0
-m=audio 4000 RTP/AVP 0 8 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=sendrecv
-EOF
-cat >"$W/bob.sdp" <<EOF
-v=0
-o=bob 2808844564 2808844564 IN IP4 10.77.2.2
-s=demo
-c=IN IP4 10.77.2.2
-t=0 0
-m=audio 5000 RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=sendrecv
-EOF
-ctl hint call1 B 10.77.2.2:5060 || exit 1
-ctl offer call1 A 10.77.1.2:5060 "$W/alice.sdp" "$W/to-bob.sdp" || exit 1
-ctl answer call1 B 10.77.2.2:5060 "$W/bob.sdp" "$W/to-alice.sdp" || exit 1
-say "Alice's offer, as the relay sends it to Bob"
-sed 's/^/   /' "$W/to-bob.sdp"
-say "Bob's answer, as the relay sends it to Alice"
-sed 's/^/   /' "$W/to-alice.sdp"
-PA=$(awk '/^m=audio/ {print $2}' "$W/to-alice.sdp")
-PB=$(awk '/^m=audio/ {print $2}' "$W/to-bob.sdp")
-
-N=$((SECS * 50))
-say "RTP both ways for $SECS s: $N packets each, 50 packets/s (G.711, 20 ms)"
-# Each phone sends and receives on one socket (symmetric RTP), to the
-# relay's port from the SDP it was given.
-bg bob "$BUILD/rtpprobe" recv --port 5000 --count "$N" --timeout $((SECS + 6)) \
-	--iface b0 --send-to "10.77.2.1:$PB" --send-count "$N" --send-rate 50 \
-	--send-ssrc 0xb0b --send-delay 0.5 >"$W/bob.recv"
-RB=$!
-bg alice "$BUILD/rtpprobe" recv --port 4000 --count "$N" --timeout $((SECS + 6)) \
-	--iface a0 --send-to "10.77.1.1:$PA" --send-count "$N" --send-rate 50 \
-	--send-ssrc 0xa11ce --send-delay 0.5 >"$W/alice.recv"
-RA=$!
-wait "$RB"; wait "$RA"
-for who in bob alice; do
-	printf '   %-5s got %s packets from %s, lost %s, checksums ok %s, ttl %s\n' \
-		"$who" "$(sed -n 's/^received=//p' "$W/$who.recv")" \
-		"$(sed -n 's/^src=//p' "$W/$who.recv")" \
-		"$(sed -n 's/^lost=//p' "$W/$who.recv")" \
-		"$(sed -n 's/^csum_ok=//p' "$W/$who.recv")" \
-		"$(sed -n 's/^ttl=//p' "$W/$who.recv")"
+	--state-dir "$W/state" --ctl-socket "$W/xrelayd.sock" \
+	--domain xrelay.demo --cdr-file "$CDR" --log-level debug \
+	</dev/null >"$LOG" 2>&1
+XPID=$!
+i=0
+until grep -q 'xrelayd: ready' "$LOG"; do
+	if ! kill -0 $XPID 2>/dev/null || [ $i -ge 100 ]; then
+		grep -v libbpf "$LOG" | sed 's/^/   xrelayd: /'
+		fail "xrelayd did not start"
+	fi
+	sleep 0.05
+	i=$((i + 1))
 done
+grep -E 'info +(media|sip|xrelayd):|warn|error' "$LOG" | grep -v libbpf |
+	sed 's/^[0-9:.]* [a-z]* */   xrelayd: /'
 
-ctl info call1 >/dev/null
-say "Per leg (RTP): latched peer, packets forwarded in the kernel / by userspace"
+# phone NAME NS ADDR REGISTRAR HZ: a baresip phone on ADDR in namespace NS,
+# account <sip:NAME@REGISTRAR>, playing an HZ tone, recording what it
+# hears into $W/NAME, controlled with build/uactl on 127.0.0.1:4444 in NS.
+phone() {
+	d=$W/$1
+	mkdir -p "$d"
+	cat >"$d/config" <<EOF
+poll_method epoll
+sip_listen $3:5060
+audio_player aubridge,nil
+audio_alert aubridge,nil
+audio_source ausine,$5
+ausrc_srate 48000
+ausrc_channels 2
+auplay_srate 48000
+module_path /usr/lib/baresip/modules
+module g711.so
+module ausine.so
+module aubridge.so
+module sndfile.so
+module_app account.so
+module_app menu.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:4444
+EOF
+	echo "<sip:$1@$4>;auth_pass=none;regint=600;audio_codecs=PCMU" \
+		>"$d/accounts"
+	(cd "$d" && exec nsenter --net=/run/netns/"$T$2" baresip -f "$d" \
+		</dev/null >"$d/log" 2>&1) &
+	PHONES="$PHONES $!"
+}
+ua() { ns=$1; shift; nsx "$ns" "$BUILD/uactl" "$@"; }
+# registered NAME NS REGISTRAR: until the phone says it is registered.
+registered() {
+	i=0
+	until ua "$2" reginfo 2>/dev/null | grep -q "sip:$1@$3 .*OK"; do
+		[ $i -ge 50 ] && fail "$1 did not register (log: $W/$1/log)"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	ua "$2" reginfo | grep "sip:$1@" | sed "s/  */ /g; s/^> */   $1: /"
+}
+
+say "Two SIP phones (baresip) register with xrelayd"
+phone alice alice $A $RA 440
+phone bob bob $B $RB 880
+registered alice alice $RA
+registered bob bob $RB
+
+# trace_since N: xrelayd's SIP trace (one line per message) after line N
+# of its log.
+trace_since() {
+	tail -n +$(($1 + 1)) "$LOG" | grep ' sip: [rt]x ' |
+		sed 's/ debug sip: /  /; s/^/     /'
+}
+
+say "Alice calls sip:bob@$RA; bob's phone rings and he answers"
+mark=$(wc -l <"$LOG")
+ua alice --timeout 10 --wait-event CALL_ESTABLISHED,CALL_CLOSED \
+	dial "sip:bob@$RA" >"$W/dial.out" 2>&1 &
+DPID=$!
+i=0
+until ua bob listcalls 2>/dev/null | grep -q INCOMING; do
+	[ $i -ge 50 ] && { cat "$W/dial.out"; fail "bob's phone did not ring"; }
+	sleep 0.1
+	i=$((i + 1))
+done
+ua bob --wait-event CALL_ESTABLISHED accept >/dev/null ||
+	fail "bob could not answer"
+wait $DPID
+grep -q '^CALL_ESTABLISHED' "$W/dial.out" ||
+	fail "alice's call was not established: $(cat "$W/dial.out")"
+echo "   alice: $(cat "$W/dial.out")"
+echo "   SIP as xrelayd saw it (leg A: alice, leg B: bob; two dialogs):"
+trace_since "$mark"
+
+say "Talking for $SECS s: alice sends 440 Hz, bob 880 Hz (G.711, 50 packets/s)"
+sleep "$SECS"
+echo "   Live flows, as xrelay-fp flow-list shows them (in-kernel packets):"
+"$BUILD/xrelay-fp" flow-list --pin-dir "$PIN" | sed 's/^/     /'
+say "A live flow, as bpftool shows it (bpftool map dump pinned $PIN/xr_flows)"
+echo "   (addresses as bytes, ports in network byte order)"
+bpftool map dump pinned "$PIN/xr_flows" | head -40 | sed 's/^/   /'
+
+say "Alice hangs up"
+mark=$(wc -l <"$LOG")
+ua alice --wait-event CALL_CLOSED hangup | sed 's/^/   alice: /'
+i=0
+until [ -s "$CDR" ] || [ $i -ge 60 ]; do sleep 0.05; i=$((i + 1)); done
+trace_since "$mark"
+
+say "The call's CDR: the JSON line xrelayd appends to its --cdr-file"
+sed 's/^/   /' "$CDR"
+cdr_leg() {
+	tail -n 1 "$CDR" | sed -n "s/.*\"$1\":{[^}]*\"$2\":\([0-9]*\).*/\1/p"
+}
+say "Per leg (RTP and RTCP): packets forwarded in the kernel / by userspace"
 for l in a b; do
 	who=$([ $l = a ] && echo alice || echo bob)
-	printf '   from %-5s relay port %s latched %s: kernel %s, userspace %s\n' \
-		"$who" "$(sed -n "s/^$l.0.rtp.port=//p" "$W/out" | tail -1)" \
-		"$(sed -n "s/^$l.0.rtp.latched=//p" "$W/out" | tail -1)" \
-		"$(sed -n "s/^$l.0.rtp.kernel_packets=//p" "$W/out" | tail -1)" \
-		"$(sed -n "s/^$l.0.rtp.user_packets=//p" "$W/out" | tail -1)"
+	printf '   from %-5s kernel %5s packets %7s bytes, userspace %s packets, dropped %s\n' \
+		"$who" "$(cdr_leg $l kernel_packets)" "$(cdr_leg $l kernel_bytes)" \
+		"$(cdr_leg $l user_packets)" "$(cdr_leg $l drops)"
 done
 say "The kernel's per-reason counters (xrelay-fp stats)"
-"$BUILD/xrelay-fp" stats --pin-dir "$PIN" | awk 'NR == 1 || $2 > 0' | sed 's/^/   /'
-say "A live flow, as bpftool shows it (bpftool map dump pinned $PIN/xr_flows)"
-bpftool map dump pinned "$PIN/xr_flows" | head -40 | sed 's/^/   /'
-[ -n "${DEMO_DEBUG:-}" ] && cat "$W/out" "$W/log"
-ctl quit >/dev/null 2>&1
-exec 3>&-
-say "Done: namespaces, processes and pinned maps are removed on exit."
+"$BUILD/xrelay-fp" stats --pin-dir "$PIN" | awk 'NR == 1 || $2 > 0' |
+	sed 's/^/   /'
+
+say "What each phone heard (its recording, analysed by sox)"
+for p in alice:880 bob:440; do
+	who=${p%%:*} want=${p#*:}
+	f=$(ls "$W/$who"/dump-*-dec.wav 2>/dev/null | head -n 1)
+	if [ -z "$f" ]; then
+		echo "   $who: no recording"
+		continue
+	fi
+	sox "$f" -n stat >"$W/$who.stat" 2>&1
+	printf '   %-5s heard %s Hz (the other phone plays %s Hz), RMS amplitude %s, %s s\n' \
+		"$who" \
+		"$(sed -n 's/^Rough *frequency: *//p' "$W/$who.stat")" "$want" \
+		"$(sed -n 's/^RMS *amplitude: *//p' "$W/$who.stat")" \
+		"$(sed -n 's/^Length (seconds): *//p' "$W/$who.stat")"
+done
+[ -n "${DEMO_DEBUG:-}" ] && grep -v libbpf "$LOG"
+say "Done: phones, xrelayd, namespaces and pinned maps are removed on exit."
