@@ -23,7 +23,8 @@ struct cdr {
 						  answer 0 = never answered */
 	const char *end_reason;          /* "bye", "cancel", "failed",
 					    "media-timeout", "session-timer",
-					    "no-ack", "admin", "shutdown" */
+					    "no-ack", "admin", "shutdown",
+					    "limit" (refused: call limit) */
 	const char *hangup_by;           /* "caller", "callee", "relay" */
 	int final_status;                /* the final SIP status of the call */
 	struct cdr_leg_media leg[2];     /* [0] = A, [1] = B */

@@ -213,6 +213,26 @@ static struct sip_txn *send_invite_b(struct b2bua *b, struct call *c,
 	return leg_send(b, lb, &sb);
 }
 
+/* A call refused before it exists (over the limit) still gets its CDR
+ * line: carriers count refused attempts. */
+static void cdr_refused(struct b2bua *b, const osip_message_t *m, int status)
+{
+	char cid[256], from[256], to[256];
+	uint64_t now = b2b_wall_us();
+	struct cdr r = {
+		.call_id_a = sipmsg_call_id(m, cid, sizeof(cid)),
+		.from = from, .to = to, .start_us = now, .end_us = now,
+		.end_reason = "limit", .hangup_by = "relay",
+		.final_status = status,
+	};
+
+	if (!b->d.cdr)
+		return;
+	hdr_notag(m->from, from, sizeof(from));
+	hdr_notag(m->to, to, sizeof(to));
+	cdr_write(b->d.cdr, &r);
+}
+
 static int admit(struct b2bua *b, struct sip_txn *t, const osip_message_t *m)
 {
 	char extra[96];
@@ -223,6 +243,7 @@ static int admit(struct b2bua *b, struct sip_txn *t, const osip_message_t *m)
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 			 b->cfg.retry_after_s);
 		b2b_respond(b, t, 503, NULL, extra);
+		cdr_refused(b, m, 503);
 		return -1;
 	}
 	if (b->cfg.session_expires_s && se > 0 && (uint32_t)se < b->cfg.min_se_s) {
