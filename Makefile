@@ -51,7 +51,7 @@ LIB_OBJS   := $(BUILD)/libxrelay.a
 LIB_SAN    := $(BUILD)/libxrelay-san.a
 TEST_LIB_SAN := $(TEST_LIB_SRCS:%.c=$(BUILD)/san/%.o)
 
-all: $(addprefix $(BUILD)/,$(TOOLS))
+all: $(BUILD)/xrelayd $(addprefix $(BUILD)/,$(TOOLS))
 
 # ---- BPF: vmlinux.h -> .bpf.o -> .skel.h -------------------------------------
 $(BUILD)/vmlinux.h: vmlinux-gen.sh
@@ -100,6 +100,10 @@ $(BUILD)/rtpprobe: $(BUILD)/obj/tools/rtpprobe.o $(BUILD)/obj/userspace/netaddr.
 $(BUILD)/uactl: $(BUILD)/obj/tools/uactl.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(BUILD)/xrelayd: $(BUILD)/obj/$(DAEMON_MAIN:.c=.o) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/xrelay-media: $(BUILD)/obj/tools/media-driver.o $(LIB_OBJS)
 	$(call msg,LD,$@)
