@@ -264,6 +264,28 @@ static void on_request(void *ctx, struct sip_txn *t, osip_message_t *m,
 	indialog_request(b, l, t, m);
 }
 
+/* RFC 3581 / RFC 3261 18.2.1: note on the top Via where the request
+ * really came from, so every response (copied Vias) tells a NATed client
+ * its public address and goes back the way the request came. */
+static void via_received(osip_message_t *m, const struct sip_peer *from)
+{
+	osip_via_t *v = NULL;
+	osip_generic_param_t *rport = NULL, *rcvd = NULL;
+	char ip[NETADDR_STRLEN], port[8];
+
+	if (!MSG_IS_REQUEST(m) || osip_message_get_via(m, 0, &v) < 0 || !v)
+		return;
+	netaddr_ip_str((const struct sockaddr *)&from->addr, ip, sizeof(ip));
+	snprintf(port, sizeof(port), "%d",
+		 netaddr_port((const struct sockaddr *)&from->addr));
+	osip_via_param_get_byname(v, "rport", &rport);
+	osip_via_param_get_byname(v, "received", &rcvd);
+	if (rport && !rport->gvalue)
+		rport->gvalue = osip_strdup(port);
+	if (!rcvd && (rport || !v->host || strcmp(v->host, ip)))
+		osip_via_set_received(v, osip_strdup(ip));
+}
+
 /* A request that does not parse gets 400 when enough of it is there to
  * address a response; either way it is logged with the reason and dropped. */
 void b2bua_on_message(void *ctx, const char *buf, size_t len,
@@ -278,6 +300,7 @@ void b2bua_on_message(void *ctx, const char *buf, size_t len,
 			  (const struct sockaddr *)&from->addr, a, sizeof(a)),
 			  (int)strcspn(buf, "\r\n"), buf);
 	if (m) {
+		via_received(m, from);
 		txl_recv(b->txl, m, from);
 		return;
 	}
