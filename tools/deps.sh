@@ -8,6 +8,7 @@ PKGS="
 make gcc pkg-config clang llvm bpftool
 libbpf-dev libelf-dev zlib1g-dev libosip2-dev libcmocka-dev
 iproute2 ethtool util-linux procps iptables
+kamailio
 baresip-core sox
 "
 

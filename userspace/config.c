@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "netaddr.h"
+#include "ng_listen.h"
 #include "sip_peer.h"
 
 #define SEC    1000ull
@@ -43,7 +44,8 @@ enum key_type {
 };
 
 /* The repeatable keys, one bit each in lists_inherited. */
-enum { L_LISTEN = 1, L_IFACE = 2, L_ROUTE = 4, L_PASS = 8, L_ALL = 15 };
+enum { L_LISTEN = 1, L_IFACE = 2, L_ROUTE = 4, L_PASS = 8, L_NG_ALLOW = 16,
+       L_ALL = 31 };
 
 struct cfg_key;
 /* Parse v into c, or write the problem (no location, no hint) into why. */
@@ -76,6 +78,9 @@ static int set_ports(struct xr_config *c, const struct cfg_key *k,
 		     const char *v, char *why, size_t whylen);
 static int check_route(const char *v, char *why, size_t whylen);
 static int check_header(const char *v, char *why, size_t whylen);
+static int set_ng_listen(struct xr_config *c, const struct cfg_key *k,
+			 const char *v, char *why, size_t whylen);
+static int check_ng_allow(const char *v, char *why, size_t whylen);
 static int latch_parse(const char *name);
 
 #define FIELD(f) offsetof(struct xr_config, f)
@@ -136,7 +141,9 @@ static const struct cfg_key keys[] = {
 	     "A header copied from one leg to the other; a trailing '*' "
 	     "matches a prefix."),
 	UINT("max_calls", max_calls, 0, UINT32_MAX, "0",
-	     "Calls at once; more are refused with 503. 0: no limit."),
+	     "Calls at once; more are refused with 503, and ng offers of new "
+	     "calls with \"load limit\" (counting the B2BUA's calls). 0: no "
+	     "limit."),
 	DUR("retry_after", retry_after_s, SEC, 0, HOUR, "5s",
 	    "The Retry-After of a 503."),
 	DUR("media_timeout", media_timeout_ms, 1, 0, DAY, "60s",
@@ -195,8 +202,22 @@ static const struct cfg_key keys[] = {
 	    "The UNIX socket xrelayctl talks to."),
 	STR("metrics_listen", metrics_listen, "ADDR:PORT", "",
 	    "Prometheus metrics over HTTP here; empty: off."),
-	STR("ng_listen", ng_listen, "ADDR:PORT", "",
-	    "The ng control protocol here; empty: off."),
+	{ .name = "ng_listen", .type = K_CUSTOM, .set = set_ng_listen,
+	  .off = FIELD(ng_listen), .size = FSIZE(ng_listen),
+	  .arg = "PROTO:ADDR:PORT", .def = "",
+	  .expect = "udp:ADDR:PORT or tcp:ADDR:PORT, several separated by "
+		    "commas, a port alone meaning 127.0.0.1, e.g. "
+		    "udp:127.0.0.1:2223; or empty",
+	  .help = "rtpengine's ng control protocol here, for the rtpengine "
+		  "module of Kamailio or OpenSIPS: udp: or tcp:, several "
+		  "separated by commas; a port alone is on 127.0.0.1. Empty: "
+		  "off." },
+	LIST("ng_allow", ng_allow, nng_allow, L_NG_ALLOW, check_ng_allow,
+	     "ADDR[/LEN]", "an IP address or a prefix, e.g. 192.0.2.10 or "
+	     "10.0.0.0/8",
+	     "",
+	     "A client the ng listener serves: an address or a CIDR prefix. "
+	     "None: clients on this host (loopback) only."),
 	ENUM("log_level", log_level, log_level_parse, "error|warn|info|debug",
 	     "info", "How much to log."),
 };
@@ -716,6 +737,25 @@ static int check_header(const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+/* ng_listen is checked here, so --check-config catches a typo; the
+ * listener parses it again when it binds. */
+static int set_ng_listen(struct xr_config *c, const struct cfg_key *k,
+			 const char *v, char *why, size_t whylen)
+{
+	struct ng_listen_spec sp;
+
+	if (v[0] && ng_listen_parse(v, &sp, why, whylen) < 0)
+		return -1;
+	return set_str(c, k, v, why, whylen);
+}
+
+static int check_ng_allow(const char *v, char *why, size_t whylen)
+{
+	struct ng_net n;
+
+	return ng_net_parse(v, &n, why, whylen);
+}
+
 /* ---- errors ---------------------------------------------------------------------- */
 
 /* Flags are named as typed ("--pass-header"); file lines as "path:line". */
@@ -1049,6 +1089,29 @@ static int validate_listen(const struct xr_config *c, char *err,
 	return 0;
 }
 
+/* A UDP ng port among the media ports would be the fast path's. */
+static int validate_ng(const struct xr_config *c, char *err, size_t errlen)
+{
+	struct ng_listen_spec sp;
+	char why[192];
+
+	if (!c->ng_listen[0])
+		return 0;
+	if (ng_listen_parse(c->ng_listen, &sp, why, sizeof(why)) < 0)
+		return fail(err, errlen, "ng_listen: %s", why);
+	for (int i = 0; i < sp.n; i++) {
+		int port = netaddr_port((struct sockaddr *)&sp.ep[i].addr);
+
+		if (!sp.ep[i].tcp && port >= (int)c->media.port_min &&
+		    port <= (int)c->media.port_max)
+			return fail(err, errlen, "ng_listen: UDP port %d is "
+				    "inside the media ports %u-%u (move "
+				    "ng_listen or the ports range)", port,
+				    c->media.port_min, c->media.port_max);
+	}
+	return 0;
+}
+
 int config_validate(const struct xr_config *c, char *err, size_t errlen)
 {
 	char why[256], x[32], y[32];
@@ -1058,7 +1121,8 @@ int config_validate(const struct xr_config *c, char *err, size_t errlen)
 			sizeof(why)) < 0)
 		return fail(err, errlen, "ports: %s (expected MIN-MAX, e.g. "
 			    "30000-39999)", why);
-	if (validate_listen(c, err, errlen) < 0)
+	if (validate_listen(c, err, errlen) < 0 ||
+	    validate_ng(c, err, errlen) < 0)
 		return -1;
 	if (!c->domain[0])
 		return fail(err, errlen, "domain is empty (set our SIP domain, "

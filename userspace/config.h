@@ -4,7 +4,7 @@
  * the command-line flags (--key value or --key=value; '-' and '_' are the
  * same), --help and the README's table. File syntax: "key = value" per
  * line, '#' comments, blank lines; repeatable keys (listen, iface, route,
- * pass_header) may appear many times. A bad line names file, line and
+ * pass_header, ng_allow) may appear many times. A bad line names file, line and
  * problem; a bad flag names the flag.
  */
 #ifndef XRELAY_CONFIG_H
@@ -20,6 +20,7 @@
 #define CFG_MAX_LISTEN 8
 #define CFG_MAX_ROUTES 256
 #define CFG_MAX_PASS 32
+#define CFG_MAX_NG_ALLOW 64
 
 struct cfg_listen {               /* "udp:0.0.0.0:5060", "tcp:[::1]:5070" */
 	int proto;                /* 0 = UDP, 1 = TCP (enum sip_proto) */
@@ -52,7 +53,9 @@ struct xr_config {
 	/* operations */
 	char ctl_socket[256];
 	char metrics_listen[128];     /* "": off */
-	char ng_listen[128];          /* "": off */
+	char ng_listen[128];          /* "udp:ADDR:PORT,..."; "": off */
+	char *ng_allow[CFG_MAX_NG_ALLOW]; /* ng clients; none: loopback */
+	int nng_allow;
 	int log_level;                /* enum log_level */
 	/* where the last value came from, for messages: "xrelayd.conf:12" */
 	char source[64];

@@ -20,6 +20,8 @@
 #include "config.h"
 #include "log.h"
 #include "media.h"
+#include "ng.h"
+#include "ng_listen.h"
 #include "registrar.h"
 #include "route.h"
 #include "transport.h"
@@ -35,6 +37,8 @@ struct daemon {
 	struct auth *auth;
 	struct cdr_writer *cdr;
 	struct b2bua *b2b;
+	struct ng *ng;                   /* NULL: ng_listen off */
+	struct ng_listen *ngl;
 	int sigfd;
 };
 
@@ -80,6 +84,37 @@ static void deps_of(struct daemon *d, struct b2bua_deps *o)
 				  .rt = d->rt, .auth = d->auth, .cdr = d->cdr };
 }
 
+/* Idle media: an ng call is the ng layer's to end, any other the
+ * B2BUA's (each ends only its own). */
+static void media_idle(void *arg, struct media_session *s)
+{
+	struct daemon *d = arg;
+
+	if (!d->ng || !ng_media_idle(d->ng, s))
+		b2bua_media_idle(d->b2b, s);
+}
+
+static struct ng_cfg ng_cfg_of(const struct xr_config *c)
+{
+	return (struct ng_cfg){ .max_sessions = c->max_calls,
+				.media_timeout_ms = c->media_timeout_ms };
+}
+
+/* rtpengine's ng protocol, when ng_listen is set. */
+static int ng_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct ng_cfg nc = ng_cfg_of(&d->cfg);
+
+	if (!d->cfg.ng_listen[0])
+		return 0;
+	if (!(d->ng = ng_new(d->me, &nc))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return ng_listen_new(&d->ngl, d->cfg.ng_listen, d->cfg.ng_allow,
+			     d->cfg.nng_allow, d->ng, err, errlen);
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	struct b2bua_cfg bc;
@@ -118,12 +153,16 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	tp_set_ctx(d->tp, d->b2b);
-	media_engine_set_idle_cb(d->me, b2bua_media_idle, d->b2b);
+	media_engine_set_idle_cb(d->me, media_idle, d);
+	if (ng_start(d, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
 static void stop(struct daemon *d)
 {
+	ng_listen_free(d->ngl);
+	ng_free(d->ng);
 	b2bua_free(d->b2b);
 	cdr_close(d->cdr);
 	auth_free(d->auth);
@@ -167,6 +206,11 @@ static void reload(struct daemon *d)
 	b2b_cfg(&d->cfg, &bc);
 	deps_of(d, &deps);
 	b2bua_reconfigure(d->b2b, &bc, &deps);
+	if (d->ng) {
+		struct ng_cfg ngc = ng_cfg_of(&d->cfg);
+
+		ng_reconfigure(d->ng, &ngc);
+	}
 	config_free(&nc);
 	log_info("reloaded: %u routes, limits and users", routes_count(rt));
 }
@@ -198,10 +242,21 @@ static int me_timeout(struct daemon *d) { return media_engine_timeout_ms(d->me);
 static int sip_fd(struct daemon *d) { return tp_fd(d->tp); }
 static void sip_run(struct daemon *d) { tp_run(d->tp); b2bua_tick(d->b2b); }
 static int sip_timeout(struct daemon *d) { return b2bua_timeout_ms(d->b2b); }
+static int ng_fd(struct daemon *d) { return d->ngl ? ng_listen_fd(d->ngl) : -1; }
+static void ng_run(struct daemon *d)
+{
+	if (d->ngl)
+		ng_listen_run(d->ngl);
+}
+static int ng_timeout(struct daemon *d)
+{
+	return d->ngl ? ng_listen_timeout_ms(d->ngl) : -1;
+}
 
 static const struct service services[] = {
 	{ "media", me_fd, me_run, me_timeout },
 	{ "sip", sip_fd, sip_run, sip_timeout },
+	{ "ng", ng_fd, ng_run, ng_timeout },
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 

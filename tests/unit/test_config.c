@@ -252,7 +252,7 @@ static const char full_conf[] =
 	"state_dir = /tmp/xr-state\n"
 	"ctl_socket = /tmp/xr.sock\n"
 	"metrics_listen = 127.0.0.1:9100\n"
-	"ng_listen = 127.0.0.1:2223\n"
+	"ng_listen = udp:127.0.0.1:2223\n"
 	"log_level = debug\n";
 
 static void test_full_file(void **state)
@@ -311,7 +311,7 @@ static void test_full_file(void **state)
 	CHECK_STR(cfg.media.state_dir, "/tmp/xr-state", "media.state_dir");
 	CHECK_STR(cfg.ctl_socket, "/tmp/xr.sock", "ctl_socket");
 	CHECK_STR(cfg.metrics_listen, "127.0.0.1:9100", "metrics_listen");
-	CHECK_STR(cfg.ng_listen, "127.0.0.1:2223", "ng_listen");
+	CHECK_STR(cfg.ng_listen, "udp:127.0.0.1:2223", "ng_listen");
 	CHECK_EQ(cfg.log_level, LOG_DEBUG, "log_level");
 	snprintf(where, sizeof(where), "%s:34", path);
 	CHECK_STR(cfg.source, where, "source: the last line set");
@@ -1051,13 +1051,45 @@ static void test_no_args(void **state)
 }
 
 /* Every key of the brief, as the file names it. */
+/* ng_listen is checked when set, ng_allow takes addresses and prefixes,
+ * and a UDP ng port among the media ports is refused. */
+static void test_ng_keys(void **state)
+{
+	(void)state;
+	CHECK_EQ(config_set(&cfg, "ng_listen", "udp:127.0.0.1:2223,tcp:2224",
+			    "x.conf:1", err, sizeof(err)), 0, "ng_listen");
+	CHECK_STR(cfg.ng_listen, "udp:127.0.0.1:2223,tcp:2224",
+		  "kept as written");
+	CHECK_EQ(config_set(&cfg, "ng_listen", "127.0.0.1:2223", "x.conf:2",
+			    err, sizeof(err)), -1, "no protocol");
+	CHECK_HAS(err, "x.conf:2: key 'ng_listen': '127.0.0.1:2223' starts "
+		  "with neither udp: nor tcp:", "the error names the problem");
+	CHECK_HAS(err, "e.g. udp:127.0.0.1:2223", "and the expected form");
+	CHECK_EQ(config_set(&cfg, "ng_listen", "", "x.conf:3", err,
+			    sizeof(err)), 0, "empty: off");
+	CHECK_EQ(cfg.nng_allow, 0, "ng_allow: none by default");
+	CHECK_EQ(config_set(&cfg, "ng_allow", "10.0.0.0/8", "x.conf:4", err,
+			    sizeof(err)), 0, "a prefix");
+	CHECK_EQ(config_set(&cfg, "ng_allow", "2001:db8::7", "x.conf:5", err,
+			    sizeof(err)), 0, "an address");
+	CHECK_EQ(cfg.nng_allow, 2, "both kept");
+	CHECK_EQ(config_set(&cfg, "ng_allow", "10.0.0.0/40", "x.conf:6", err,
+			    sizeof(err)), -1, "a bad prefix");
+	CHECK_HAS(err, "not a prefix length from 0 to 32", "says why");
+	config_set(&cfg, "ng_listen", "udp:127.0.0.1:30002", "x.conf:7", err,
+		   sizeof(err));
+	CHECK_EQ(config_validate(&cfg, err, sizeof(err)), -1,
+		 "an ng port among the media ports");
+	CHECK_HAS(err, "UDP port 30002 is inside the media ports", "says so");
+}
+
 static const char *const all_keys[] = {
 	"listen", "domain", "users_file", "route", "pass_header", "max_calls",
 	"retry_after", "media_timeout", "session_expires", "min_se",
 	"reg_min_expires", "reg_max_expires", "max_forwards", "cdr_file",
 	"iface", "ports", "quarantine", "relatch_idle", "idle", "adopt_grace",
 	"latch", "strict", "max_flows", "pin_dir", "state_dir", "ctl_socket",
-	"metrics_listen", "ng_listen", "log_level",
+	"metrics_listen", "ng_listen", "ng_allow", "log_level",
 };
 
 static void test_help(void **state)
@@ -1161,6 +1193,7 @@ int main(void)
 		T(test_no_args),
 		T(test_help),
 		T(test_markdown),
+		T(test_ng_keys),
 	};
 
 	return cmocka_run_group_tests_name("test_config", tests, NULL, NULL);
