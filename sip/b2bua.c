@@ -40,6 +40,42 @@ uint64_t b2b_wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* ---- counting messages by method and status ------------------------------- */
+
+static const char *const method_names[B2B_NMETHODS] = {
+	"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "PRACK",
+	"INFO", "MESSAGE", "NOTIFY", "REGISTER", "SUBSCRIBE", "REFER",
+	"PUBLISH", "other",
+};
+
+const char *b2bua_method_name(unsigned m)
+{
+	return m < B2B_NMETHODS ? method_names[m] : "other";
+}
+
+/* From the start line of a well-formed message: "SIP/2.0 200 ..." or
+ * "INVITE sip:...". */
+static void count_msg(struct b2bua *b, int dir, const char *buf, size_t len)
+{
+	size_t n = 0;
+	unsigned m;
+
+	if (len > 12 && !strncmp(buf, "SIP/2.0 ", 8)) {
+		int code = atoi(buf + 8);
+
+		if (code >= B2B_CODE_MIN && code < B2B_CODE_MIN + B2B_NCODES)
+			b->st.responses[dir][code - B2B_CODE_MIN]++;
+		return;
+	}
+	while (n < len && buf[n] != ' ')
+		n++;
+	for (m = 0; m < B2B_M_OTHER; m++)
+		if (strlen(method_names[m]) == n &&
+		    !strncmp(buf, method_names[m], n))
+			break;
+	b->st.requests[dir][m]++;
+}
+
 /* ---- the transaction layer's callbacks ---------------------------------- */
 
 static int txl_send_cb(void *ctx, const struct sip_peer *to, const char *buf,
@@ -47,14 +83,19 @@ static int txl_send_cb(void *ctx, const struct sip_peer *to, const char *buf,
 {
 	struct b2bua *b = ctx;
 	char a[NETADDR_STRLEN];
+	int rc;
 
 	if (log_get_level() >= LOG_DEBUG)
 		log_debug("sip: tx to %s: %.*s", netaddr_str(
 			  (const struct sockaddr *)&to->addr, a, sizeof(a)),
 			  (int)strcspn(buf, "\r\n"), buf);
 	if (b->d.send)
-		return b->d.send(b->d.send_ctx, to, buf, len);
-	return tp_send(b->d.tp, to, buf, len);
+		rc = b->d.send(b->d.send_ctx, to, buf, len);
+	else
+		rc = tp_send(b->d.tp, to, buf, len);
+	if (rc >= 0)
+		count_msg(b, B2B_TX, buf, len);
+	return rc;
 }
 
 static uint64_t txl_now_cb(void *ctx)
@@ -200,14 +241,8 @@ static void options_request(struct b2bua *b, struct sip_txn *t)
 
 static int method_known(const char *m)
 {
-	static const char *const known[] = {
-		"INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "PRACK",
-		"INFO", "MESSAGE", "NOTIFY", "REGISTER", "SUBSCRIBE", "REFER",
-		"PUBLISH",
-	};
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(m, known[i]))
+	for (unsigned i = 0; i < B2B_M_OTHER; i++)
+		if (!strcmp(m, method_names[i]))
 			return 1;
 	return 0;
 }
@@ -300,6 +335,7 @@ void b2bua_on_message(void *ctx, const char *buf, size_t len,
 			  (const struct sockaddr *)&from->addr, a, sizeof(a)),
 			  (int)strcspn(buf, "\r\n"), buf);
 	if (m) {
+		count_msg(b, B2B_RX, buf, len);
 		via_received(m, from);
 		txl_recv(b->txl, m, from);
 		return;
@@ -475,6 +511,13 @@ void b2bua_foreach_call(struct b2bua *b,
 
 void b2bua_stats(const struct b2bua *b, struct b2bua_stats *out)
 {
+	struct txl_stats ts;
+
 	*out = b->st;
 	out->calls_active = b->ncalls;
+	txl_stats(b->txl, &ts);
+	out->retransmissions = ts.retransmissions;
+	out->retrans_absorbed = ts.absorbed;
+	out->txn_timeouts = ts.timeouts;
+	out->txns_active = ts.active;
 }

@@ -88,11 +88,31 @@ void b2bua_foreach_call(struct b2bua *b,
 			int (*cb)(const struct b2bua_call_info *ci, void *arg),
 			void *arg);
 
+/* The methods counted by name; the rest are B2B_M_OTHER. */
+enum b2bua_method {
+	B2B_M_INVITE, B2B_M_ACK, B2B_M_CANCEL, B2B_M_BYE, B2B_M_OPTIONS,
+	B2B_M_UPDATE, B2B_M_PRACK, B2B_M_INFO, B2B_M_MESSAGE, B2B_M_NOTIFY,
+	B2B_M_REGISTER, B2B_M_SUBSCRIBE, B2B_M_REFER, B2B_M_PUBLISH,
+	B2B_M_OTHER, B2B_NMETHODS
+};
+/* "INVITE", ... "other". */
+const char *b2bua_method_name(unsigned m);
+
+#define B2B_CODE_MIN 100
+#define B2B_NCODES 600                  /* status codes 100-699 */
+enum { B2B_RX = 0, B2B_TX = 1 };
+
 struct b2bua_stats {
 	uint64_t calls_active, calls_total;
 	uint64_t calls_answered, calls_failed, calls_rejected_limit;
-	uint64_t requests_in[16], responses_out_by_class[7];
+	/* Messages on the wire, retransmissions included: requests by
+	 * method, responses by status code (index code - B2B_CODE_MIN). */
+	uint64_t requests[2][B2B_NMETHODS];     /* [B2B_RX or B2B_TX] */
+	uint64_t responses[2][B2B_NCODES];
 	uint64_t malformed;
+	/* The transaction layer's (sip/txn.h txl_stats). */
+	uint64_t retransmissions, retrans_absorbed, txn_timeouts;
+	uint64_t txns_active;
 };
 void b2bua_stats(const struct b2bua *b, struct b2bua_stats *out);
 
