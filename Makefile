@@ -41,6 +41,7 @@ BPF_HDRS   := $(wildcard bpf/*.h)
 DAEMON_MAIN := userspace/xrelayd.c
 LIB_SRCS   := $(filter-out $(DAEMON_MAIN),$(wildcard userspace/*.c sip/*.c))
 TOOLS      := xrelay-fp xrelay-media rtpprobe uactl
+TOOLS      += xrelayctl
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog bench_gen
@@ -91,6 +92,11 @@ $(BUILD)/libxrelay-san.a: $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
 $(BUILD)/xrelay-fp: $(BUILD)/obj/tools/xrelay-fp.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Needs only the protocol header (ctl_proto.h), no library.
+$(BUILD)/xrelayctl: $(BUILD)/obj/tools/xrelayctl.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
 
 $(BUILD)/rtpprobe: $(BUILD)/obj/tools/rtpprobe.o $(BUILD)/obj/userspace/netaddr.o \
                   $(BUILD)/obj/userspace/inet_csum.o

@@ -82,6 +82,8 @@ static int set_ng_listen(struct xr_config *c, const struct cfg_key *k,
 			 const char *v, char *why, size_t whylen);
 static int check_ng_allow(const char *v, char *why, size_t whylen);
 static int latch_parse(const char *name);
+static int set_addr_port(struct xr_config *c, const struct cfg_key *k,
+			 const char *v, char *why, size_t whylen);
 
 #define FIELD(f) offsetof(struct xr_config, f)
 #define FSIZE(f) sizeof(((struct xr_config *)0)->f)
@@ -200,8 +202,13 @@ static const struct cfg_key keys[] = {
 	/* operations */
 	STR("ctl_socket", ctl_socket, "PATH", "/run/xrelay/xrelayd.sock",
 	    "The UNIX socket xrelayctl talks to."),
-	STR("metrics_listen", metrics_listen, "ADDR:PORT", "",
-	    "Prometheus metrics over HTTP here; empty: off."),
+	{ .name = "metrics_listen", .type = K_CUSTOM, .set = set_addr_port,
+	  .off = FIELD(metrics_listen), .size = FSIZE(metrics_listen),
+	  .arg = "ADDR:PORT", .def = "",
+	  .expect = "ADDR:PORT with an IP address, e.g. 127.0.0.1:9642 or "
+		    "[::1]:9642, or empty",
+	  .help = "Prometheus metrics over HTTP here (GET /metrics); empty: "
+		  "off." },
 	{ .name = "ng_listen", .type = K_CUSTOM, .set = set_ng_listen,
 	  .off = FIELD(ng_listen), .size = FSIZE(ng_listen),
 	  .arg = "PROTO:ADDR:PORT", .def = "",
@@ -220,6 +227,10 @@ static const struct cfg_key keys[] = {
 	     "None: clients on this host (loopback) only."),
 	ENUM("log_level", log_level, log_level_parse, "error|warn|info|debug",
 	     "info", "How much to log."),
+	UINT("kernel_share_warn", kernel_share_warn, 0, 100, "90",
+	     "Warn when, while calls are up, less than this percentage of "
+	     "media packets is forwarded in the kernel (checked every 10s). "
+	     "0: never."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -576,6 +587,19 @@ static void list_clear(struct xr_config *c, const struct cfg_key *k)
 }
 
 /* ---- the keys with a syntax of their own --------------------------------------- */
+
+/* A TCP listen address with a port, or "" (off); stored as written. */
+static int set_addr_port(struct xr_config *c, const struct cfg_key *k,
+			 const char *v, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+
+	if (v[0] && (netaddr_parse(v, -1, &ss) < 0 ||
+		     !netaddr_port((struct sockaddr *)&ss)))
+		return fail(why, whylen, "'%s' is not an IP address and port",
+			    v);
+	return set_str(c, k, v, why, whylen);
+}
 
 static int set_listen(struct xr_config *c, const struct cfg_key *k,
 		      const char *v, char *why, size_t whylen)

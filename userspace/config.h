@@ -52,11 +52,12 @@ struct xr_config {
 	char state_dir[256];
 	/* operations */
 	char ctl_socket[256];
-	char metrics_listen[128];     /* "": off */
+	char metrics_listen[128];     /* "ADDR:PORT"; "": off */
 	char ng_listen[128];          /* "udp:ADDR:PORT,..."; "": off */
 	char *ng_allow[CFG_MAX_NG_ALLOW]; /* ng clients; none: loopback */
 	int nng_allow;
 	int log_level;                /* enum log_level */
+	uint32_t kernel_share_warn;   /* percent; 0: no warning */
 	/* where the last value came from, for messages: "xrelayd.conf:12" */
 	char source[64];
 	/* One bit per repeatable key whose list still comes from an earlier

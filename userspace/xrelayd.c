@@ -12,14 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
 #include "b2bua.h"
 #include "cdr.h"
 #include "config.h"
+#include "ctl.h"
+#include "health.h"
 #include "log.h"
 #include "media.h"
+#include "metrics.h"
 #include "ng.h"
 #include "ng_listen.h"
 #include "registrar.h"
@@ -40,7 +44,14 @@ struct daemon {
 	struct ng *ng;                   /* NULL: ng_listen off */
 	struct ng_listen *ngl;
 	int sigfd;
+	/* operations: what the control socket and metrics read */
+	struct xr_sources src;
+	struct ctl_server *ctl;
+	struct metrics_http *metrics;    /* NULL: metrics_listen off */
+	struct health health;
 };
+
+static int reload(struct daemon *d, char *err, size_t errlen);
 
 static struct routes *load_routes(const struct xr_config *c, char *err,
 				  size_t errlen)
@@ -82,6 +93,34 @@ static void deps_of(struct daemon *d, struct b2bua_deps *o)
 {
 	*o = (struct b2bua_deps){ .tp = d->tp, .me = d->me, .reg = d->reg,
 				  .rt = d->rt, .auth = d->auth, .cdr = d->cdr };
+}
+
+static int ctl_reload(void *arg, char *err, size_t errlen)
+{
+	return reload(arg, err, errlen);
+}
+
+/* The control socket, the metrics listener and the health checks. */
+static int ops_start(struct daemon *d, char *err, size_t errlen)
+{
+	struct ctl_ctx cx = { .src = &d->src, .reload = ctl_reload,
+			      .reload_arg = d };
+	struct media_totals t;
+
+	d->src = (struct xr_sources){ .b2b = d->b2b, .tp = d->tp,
+				      .reg = d->reg, .me = d->me,
+				      .start_s = (uint64_t)time(NULL) };
+	if (ctl_open(&d->ctl, d->cfg.ctl_socket, &cx, err, errlen) < 0)
+		return -1;
+	if (d->cfg.metrics_listen[0] &&
+	    metrics_http_open(&d->metrics, d->cfg.metrics_listen, &d->src,
+			      err, errlen) < 0)
+		return -1;
+	/* now 0: the first look (which only takes the counters) at once */
+	health_init(&d->health, d->cfg.kernel_share_warn, 0);
+	media_engine_totals(d->me, &t);
+	health_report_attach(&t);
+	return 0;
 }
 
 /* Idle media: an ng call is the ng layer's to end, any other the
@@ -156,13 +195,15 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	media_engine_set_idle_cb(d->me, media_idle, d);
 	if (ng_start(d, err, errlen) < 0)
 		return -1;
-	return 0;
+	return ops_start(d, err, errlen);
 }
 
 static void stop(struct daemon *d)
 {
 	ng_listen_free(d->ngl);
 	ng_free(d->ng);
+	ctl_close(d->ctl);
+	metrics_http_free(d->metrics);
 	b2bua_free(d->b2b);
 	cdr_close(d->cdr);
 	auth_free(d->auth);
@@ -173,24 +214,24 @@ static void stop(struct daemon *d)
 		media_engine_free(d->me);
 }
 
-/* SIGHUP: routes, users, limits and the CDR file again; calls go on. */
-static void reload(struct daemon *d)
+/* SIGHUP (and xrelayctl reload): routes, users, limits and the CDR file
+ * again; calls go on. -1 with err when the new configuration is refused. */
+static int reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct xr_config nc;
 	struct routes *rt;
 	struct b2bua_cfg bc;
 	struct b2bua_deps deps;
-	char err[512];
 	int exit_now = 0;
 
 	config_defaults(&nc);
 	if (config_from_args(&nc, d->argc, d->argv, &exit_now, err,
-			     sizeof(err)) < 0 ||
-	    !(rt = load_routes(&nc, err, sizeof(err)))) {
+			     errlen) < 0 ||
+	    !(rt = load_routes(&nc, err, errlen))) {
 		log_err("reload refused, the running configuration stays: %s",
 			err);
 		config_free(&nc);
-		return;
+		return -1;
 	}
 	if (d->auth && auth_reload(d->auth, nc.users_file, err, sizeof(err)) < 0)
 		log_err("reload: users file kept as it was: %s", err);
@@ -211,8 +252,11 @@ static void reload(struct daemon *d)
 
 		ng_reconfigure(d->ng, &ngc);
 	}
+	d->cfg.kernel_share_warn = nc.kernel_share_warn;
+	d->health.warn_pct = nc.kernel_share_warn;
 	config_free(&nc);
 	log_info("reloaded: %u routes, limits and users", routes_count(rt));
+	return 0;
 }
 
 static int min_timeout(int a, int b)
@@ -252,11 +296,33 @@ static int ng_timeout(struct daemon *d)
 {
 	return d->ngl ? ng_listen_timeout_ms(d->ngl) : -1;
 }
+static int ctl_fd_(struct daemon *d) { return ctl_fd(d->ctl); }
+static void ctl_run_(struct daemon *d) { ctl_run(d->ctl); }
+static int ctl_timeout(struct daemon *d) { return ctl_timeout_ms(d->ctl); }
+static int metrics_fd(struct daemon *d)
+{
+	return d->metrics ? metrics_http_fd(d->metrics) : -1;
+}
+static void metrics_run(struct daemon *d)
+{
+	if (d->metrics)
+		metrics_http_run(d->metrics);
+}
+static int metrics_timeout(struct daemon *d)
+{
+	return d->metrics ? metrics_http_timeout_ms(d->metrics) : -1;
+}
+static int no_fd(struct daemon *d) { (void)d; return -1; }
+static void health_run(struct daemon *d) { health_tick(&d->health, &d->src); }
+static int health_timeout(struct daemon *d) { return health_timeout_ms(&d->health); }
 
 static const struct service services[] = {
 	{ "media", me_fd, me_run, me_timeout },
 	{ "sip", sip_fd, sip_run, sip_timeout },
 	{ "ng", ng_fd, ng_run, ng_timeout },
+	{ "ctl", ctl_fd_, ctl_run_, ctl_timeout },
+	{ "metrics", metrics_fd, metrics_run, metrics_timeout },
+	{ "health", no_fd, health_run, health_timeout },
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 
@@ -265,6 +331,7 @@ static void loop(struct daemon *d)
 {
 	struct pollfd pf[NSERVICES + 1];
 	struct signalfd_siginfo si;
+	char err[512];
 	size_t i;
 
 	for (i = 0; i < NSERVICES; i++)
@@ -281,15 +348,16 @@ static void loop(struct daemon *d)
 			return;
 		}
 		/* Every service runs each turn: its timers may be due even
-		 * when its descriptor is quiet, and a run never blocks. */
+		 * when its descriptor is quiet (or it has none), and a run
+		 * never blocks. */
 		for (i = 0; i < NSERVICES; i++)
-			if (pf[i].fd >= 0)
+			if (pf[i].fd >= 0 || services[i].timeout_ms)
 				services[i].run(d);
 		if (!(pf[NSERVICES].revents & POLLIN) ||
 		    read(d->sigfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGHUP)
-			reload(d);
+			reload(d, err, sizeof(err));
 		else
 			return;
 	}

@@ -180,6 +180,7 @@ static void test_defaults(void **state)
 	CHECK_STR(cfg.metrics_listen, "", "metrics_listen");
 	CHECK_STR(cfg.ng_listen, "", "ng_listen");
 	CHECK_EQ(cfg.log_level, LOG_INFO, "log_level");
+	CHECK_EQ(cfg.kernel_share_warn, 90, "kernel_share_warn");
 
 	/* the table repeats the engine's defaults: they must agree */
 	media_cfg_defaults(&m);
@@ -344,6 +345,13 @@ static void test_file_errors(void **state)
 		  "one of error|warn|info|debug" },
 		{ "latch = some", "key 'latch': unknown value 'some'",
 		  "one of hint|any" },
+		{ "metrics_listen = localhost:9642", "key 'metrics_listen': "
+		  "'localhost:9642' is not an IP address and port",
+		  "e.g. 127.0.0.1:9642" },
+		{ "metrics_listen = 127.0.0.1", "is not an IP address and port",
+		  "ADDR:PORT" },
+		{ "kernel_share_warn = 101", "key 'kernel_share_warn': 101 is "
+		  "above 100", "from 0 to 100" },
 		{ "min_se = 30", "key 'min_se': 30 is below 90s",
 		  "a bare number is seconds" },
 		{ "media_timeout = 5x", "'5x' is not a duration", "ms, s, m" },
@@ -1089,7 +1097,7 @@ static const char *const all_keys[] = {
 	"reg_min_expires", "reg_max_expires", "max_forwards", "cdr_file",
 	"iface", "ports", "quarantine", "relatch_idle", "idle", "adopt_grace",
 	"latch", "strict", "max_flows", "pin_dir", "state_dir", "ctl_socket",
-	"metrics_listen", "ng_listen", "ng_allow", "log_level",
+	"metrics_listen", "ng_listen", "ng_allow", "log_level", "kernel_share_warn",
 };
 
 static void test_help(void **state)
