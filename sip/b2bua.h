@@ -105,6 +105,7 @@ enum { B2B_RX = 0, B2B_TX = 1 };
 struct b2bua_stats {
 	uint64_t calls_active, calls_total;
 	uint64_t calls_answered, calls_failed, calls_rejected_limit;
+	uint64_t calls_cancelled;        /* by the caller before an answer */
 	/* Messages on the wire, retransmissions included: requests by
 	 * method, responses by status code (index code - B2B_CODE_MIN). */
 	uint64_t requests[2][B2B_NMETHODS];     /* [B2B_RX or B2B_TX] */

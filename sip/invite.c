@@ -569,8 +569,10 @@ void invite_cancel(struct b2bua *b, struct sip_txn *t, osip_message_t *m)
 		return;
 	}
 	b2b_respond(b, t, 200, NULL, NULL);
-	if (c && !c->a_final)
+	if (c && !c->a_final) {
+		b->st.calls_cancelled++;
 		call_end(b, c, "cancel", "caller", 487, -1);
+	}
 }
 
 void invite_ack(struct b2bua *b, struct call *c, osip_message_t *m)

@@ -65,6 +65,7 @@ static void emit_outcomes(const struct metrics_snapshot *s,
 {
 	emit1(k, m, "outcome", "answered", s->sip.calls_answered);
 	emit1(k, m, "outcome", "failed", s->sip.calls_failed);
+	emit1(k, m, "outcome", "cancelled", s->sip.calls_cancelled);
 	emit1(k, m, "outcome", "rejected_limit", s->sip.calls_rejected_limit);
 }
 
@@ -185,8 +186,10 @@ const struct metric metrics_list[] = {
 	VAL("xrelay_calls_started_total", C, "Calls accepted for setup.",
 	    sip.calls_total),
 	LAB("xrelay_calls_total", C, "Calls by outcome: answered, failed "
-	    "(routing, callee or setup failure), rejected_limit (503 at "
-	    "max_calls).", emit_outcomes),
+	    "(routing, callee or setup failure), cancelled (by the caller "
+	    "before an answer), rejected_limit (503 at max_calls).",
+	    emit_outcomes),
+
 	VAL("xrelay_registrations", G, "Stored registrar bindings.",
 	    registrations),
 	/* SIP */
