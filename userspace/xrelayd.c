@@ -160,7 +160,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	struct b2bua_deps deps;
 	struct xr_config *c = &d->cfg;
 
-	/* The engine reports idle media; the B2BUA ends those calls. */
+	/* The engine reports idle media; the B2BUA and the ng layer end those
+	 * calls (each its own: media_idle). */
 	if (c->media_timeout_ms)
 		c->media.idle_ms = c->media_timeout_ms;
 	if (media_engine_new(&d->me, &c->media, err, errlen) < 0)
