@@ -45,6 +45,7 @@ TOOLS      += xrelayctl
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog bench_gen
+BENCHES    += sipload
 
 SKELS      := $(BUILD)/xrelay.skel.h
 # Linked as archives, so each binary takes only the objects it uses.
@@ -123,6 +124,10 @@ $(BUILD)/test_%: $(BUILD)/san/tests/unit/test_%.o $(TEST_LIB_SAN) $(LIB_SAN)
 $(BUILD)/bench_%: $(BUILD)/obj/tools/bench_%.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lm -o $@
+
+$(BUILD)/sipload: $(BUILD)/obj/tools/sipload.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lbpf -lm -o $@
 
 # ---- entry points -----------------------------------------------------------------
 test-build: all $(addprefix $(BUILD)/,$(UNIT_TESTS))

@@ -92,6 +92,8 @@ section prog "$BUILD/bench_prog" -o "$BUILD/bench-prog.json"
 # Packets per second and CPU per packet through the relay in namespaces:
 # XDP, TC and the socket path (attach mode off), in one run.
 section media tools/bench_media.sh "$BUILD/bench-media.json"
+# Call set-up rate through the B2BUA (build/sipload against xrelayd, XDP).
+section sip tools/bench_sip.sh "$BUILD/bench-sip.json"
 
 # ---- collect -----------------------------------------------------------------
 echo
