@@ -60,6 +60,19 @@ wait_log() {
 	done
 }
 
+# wait_count FILE PATTERN N: until FILE has N lines matching PATTERN (5 s).
+wait_count() {
+	i=0
+	until [ "$(grep -c "$2" "$1")" -ge "$3" ]; do
+		if [ $i -ge 100 ]; then
+			echo "$(grep -c "$2" "$1") lines match '$2', not $3"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 # relay: xrelayd with XDP on r0 and r1 and the ng listener; its SIP
 # listener (which it needs) on a port nobody uses.
 relay() {
@@ -431,12 +444,11 @@ case_callee_reinvite() {
 	sleep 1
 	ua bob resume
 	check "bob resumed the call" [ $? -eq 0 ]
-	wait_log "$LOG" 'ng: answer for call .* from leg A' \
-		"the caller's answer to bob's re-INVITE"
-	check "bob's re-INVITEs are ng offers from leg B" \
-		[ "$(grep -c 'ng: offer for call .* from leg B' "$LOG")" -ge 2 ]
+	# hold and resume return before their re-INVITEs are done: wait
+	check "bob's two re-INVITEs are ng offers from leg B" \
+		wait_count "$LOG" 'ng: offer for call .* from leg B' 2
 	check "alice's 200s to them are ng answers from leg A" \
-		[ "$(grep -c 'ng: answer for call .* from leg A' "$LOG")" -ge 2 ]
+		wait_count "$LOG" 'ng: answer for call .* from leg A' 2
 	sleep 0.5
 	query_totals
 	k1=$K
