@@ -68,6 +68,7 @@ struct auth {
 	unsigned nseen, seen_pos;     /* filled entries; next to write */
 	int evicted;                  /* has any entry left the ring? */
 	uint64_t evicted_ts;          /* newest issue time that left it */
+	unsigned nonce_seq;           /* tells apart nonces of one ms */
 };
 
 /* ---- digest ------------------------------------------------------------- */
@@ -462,10 +463,18 @@ static void nonce_mac(const struct auth *a, const char *ts_hex,
 	md5_join(out, 2, p);
 }
 
-static void nonce_make(const struct auth *a, uint64_t now_ms,
+/* The stamp is the issue time in ms with a 12-bit sequence below it:
+ * two challenges in one millisecond must not share a nonce, or the replay
+ * table would take the second client's nc=1 for a replay. */
+#define NONCE_SEQ_BITS 12
+
+static void nonce_make(struct auth *a, uint64_t now_ms,
 		       char out[NONCE_LEN + 1])
 {
-	snprintf(out, NONCE_TS_LEN + 1, "%016" PRIx64, now_ms);
+	uint64_t stamp = now_ms << NONCE_SEQ_BITS |
+			 (a->nonce_seq++ & ((1u << NONCE_SEQ_BITS) - 1));
+
+	snprintf(out, NONCE_TS_LEN + 1, "%016" PRIx64, stamp);
 	nonce_mac(a, out, out + NONCE_TS_LEN);
 }
 
@@ -481,7 +490,7 @@ static int nonce_verify(const struct auth *a, const char *nonce, uint64_t *ts)
 	nonce_mac(a, ts_hex, mac);
 	if (!hash_equal(mac, nonce + NONCE_TS_LEN))
 		return 0;
-	*ts = strtoull(ts_hex, NULL, 16);
+	*ts = strtoull(ts_hex, NULL, 16) >> NONCE_SEQ_BITS;
 	return 1;
 }
 

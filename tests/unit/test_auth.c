@@ -593,13 +593,17 @@ static void test_challenge_format(void **state)
 		CHECK_TRUE((ch[i] >= '0' && ch[i] <= '9') ||
 			   (ch[i] >= 'a' && ch[i] <= 'f'),
 			   "nonce is lower-case hex");
-	CHECK_TRUE(strncmp(ch + strlen(head), "0000018bcfe56800", 16) == 0,
+	/* The issue time in ms, shifted left 12 bits over a sequence. */
+	CHECK_TRUE(strncmp(ch + strlen(head), "0018bcfe56800000", 16) == 0,
 		   "the nonce starts with the issue time in hex");
 	n = auth_challenge(auth, T0, 1, ch2, sizeof(ch2));
 	CHECK_EQ(n, strlen(ch) + strlen(", stale=true"), "stale length");
-	CHECK_TRUE(strncmp(ch, ch2, strlen(ch)) == 0,
-		   "stale challenge: same start");
-	CHECK_STR(ch2 + strlen(ch), ", stale=true", "stale=true appended");
+	CHECK_TRUE(strncmp(ch, ch2, strlen(head)) == 0,
+		   "stale challenge: same head");
+	CHECK_TRUE(strncmp(ch + strlen(head), ch2 + strlen(head), 48) != 0,
+		   "two challenges in one millisecond: two nonces");
+	CHECK_STR(ch2 + strlen(ch) - strlen(tail), "\", algorithm=MD5, "
+		  "qop=\"auth\", stale=true", "stale=true appended");
 	CHECK_EQ(auth_challenge(auth, T0, 0, ch, 40), -ENOSPC,
 		 "buffer too small");
 	nonce_at(T0 + 1, ch2);
