@@ -366,8 +366,14 @@ void call_end(struct b2bua *b, struct call *c, const char *reason,
 	if (status && !c->final_status)
 		c->final_status = status;
 	if (c->inv_a && !c->a_final) {
+		char ra[40];
+
+		/* A 503 of ours (port pool exhausted, shutdown) says when to
+		 * come back, as the call limit's does. */
+		snprintf(ra, sizeof(ra), "Retry-After: %u\r\n",
+			 b->cfg.retry_after_s ? b->cfg.retry_after_s : 5);
 		b2b_respond(b, c->inv_a, status >= 300 ? status : 500,
-			    c->leg[0].local_tag, NULL);
+			    c->leg[0].local_tag, status == 503 ? ra : NULL);
 		c->a_final = 1;
 	} else if (skip != LEG_A && (c->state == CS_UP ||
 				     c->state == CS_ANSWERED)) {

@@ -2005,6 +2005,48 @@ static void test_max_calls(void **state)
 	CHECK_EQ(st.calls_rejected_limit, 1, "one rejected at the limit");
 }
 
+/* A port pool with room for one call: the second gets 503 with
+ * Retry-After (like the call limit), and the first is unaffected. */
+static void test_port_exhaustion(void **state)
+{
+	struct media_engine *small = NULL;
+	struct media_cfg mc;
+	struct tcall c1, c2;
+	struct cap *r;
+	char err[512] = "";
+
+	(void)state;
+	media_cfg_defaults(&mc);
+	snprintf(mc.ifaces[0].name, sizeof(mc.ifaces[0].name), "lo");
+	mc.ifaces[0].mode = ATTACH_OFF;
+	mc.nifaces = 1;
+	mc.port_min = PORT_MAX + 1;       /* two pairs: one call's two legs */
+	mc.port_max = PORT_MAX + 4;
+	mc.pin_dir = pin_dir;
+	if (media_engine_new(&small, &mc, err, sizeof(err)))
+		fail_msg("media_engine_new: %s", err);
+	F.d.me = small;
+	reconfigure();
+	register_bob();
+	invite_a(&c1, "bob", SDP_A, 70, NULL);
+	take_invite_b(&c1, &PB);
+	invite_a(&c2, "bob", SDP_A, 70, NULL);
+	r = take_resp(&PA, 503, "INVITE", "an INVITE with the port pool full");
+	CHECK_STR(cid_of(r->m), c2.cid_a, "503: the second call's Call-ID");
+	CHECK_STR(sipmsg_header(r->m, "retry-after"), "7", "503: Retry-After");
+	{
+		struct b2bua_stats st;
+
+		b2bua_stats(F.b, &st);
+		CHECK_EQ(st.calls_active, 1, "the first call goes on");
+	}
+	b2bua_free(F.b); /* its calls' media sessions are small's */
+	F.b = NULL;
+	media_engine_shutdown(small);
+	media_engine_free(small);
+	F.d.me = ME;
+}
+
 static void test_routing(void **state)
 {
 	struct tcall c;
@@ -2261,6 +2303,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_dialog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_port_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_forwards_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_timer, setup, teardown),
