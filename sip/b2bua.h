@@ -24,6 +24,7 @@ struct registrar;
 struct routes;
 struct auth;
 struct cdr_writer;
+struct hep;
 
 struct b2bua_cfg {
 	char domain[128];              /* ours: requests to it are routed by
@@ -38,6 +39,7 @@ struct b2bua_cfg {
 	uint32_t reg_min_expires_s, reg_max_expires_s;
 	uint32_t max_forwards;         /* cap for the B leg */
 	uint32_t t1_ms;                /* 0: 500; tests shrink it */
+	char state_dir[256];           /* call journal; "": none */
 };
 
 struct b2bua_deps {                    /* what it drives; not owned */
@@ -47,6 +49,7 @@ struct b2bua_deps {                    /* what it drives; not owned */
 	struct routes *rt;
 	struct auth *auth;             /* NULL: no authentication */
 	struct cdr_writer *cdr;        /* NULL: no CDRs */
+	struct hep *hep;               /* NULL: no SIP capture (sip/hep.h) */
 	/* Tests: where messages go instead of the transport (NULL: tp). */
 	int (*send)(void *ctx, const struct sip_peer *to, const char *buf,
 		    size_t len);
@@ -69,6 +72,12 @@ void b2bua_tick(struct b2bua *b);
 int b2bua_timeout_ms(const struct b2bua *b);
 /* The media engine's idle callback (arg is the b2bua). */
 void b2bua_media_idle(void *arg, struct media_session *s);
+
+/* After a crash: take back the calls journalled in cfg.state_dir (those
+ * whose CDR line is already at the end of cdr_path ended just before it),
+ * and release the media sessions of calls that died in set-up. Call once,
+ * after the media engine adopted its sessions. Returns how many. */
+int b2bua_adopt(struct b2bua *b, const char *cdr_path);
 
 /* End every call with BYE on both legs (a clean stop). */
 void b2bua_shutdown(struct b2bua *b);

@@ -85,6 +85,7 @@ struct call {
 	char *b_sdp;                     /* the offer sent on B, for a retry */
 	osip_message_t *rel1xx;          /* reliable 1xx to A awaiting PRACK */
 	uint64_t rel1xx_until_ms;        /* give up retransmitting then */
+	int journalled;                  /* has a journal file */
 	struct sip_txn *txns[16];        /* every transaction it owns */
 	int ntxns;
 	/* CDR */
@@ -158,6 +159,7 @@ void invite_timeout(struct b2bua *b, struct call *c, struct sip_txn *t);
 /* RFC 3262: resend the reliable 1xx until A PRACKs it. */
 void invite_rel1xx_tick(struct b2bua *b, struct call *c, uint64_t now);
 void invite_prack(struct b2bua *b, struct call *c, const osip_message_t *m);
+void call_session_timer(struct b2bua *b, struct call *c);
 int media_rewrite(struct b2bua *b, struct call *c, int from, int answer,
 		  const osip_message_t *m, char **out, int *status);
 
@@ -168,6 +170,10 @@ void indialog_response(struct b2bua *b, struct call *c, struct sip_txn *t,
 		       osip_message_t *r);
 void indialog_ack(struct b2bua *b, struct leg *l, osip_message_t *m);
 void indialog_refresh(struct b2bua *b, struct call *c);
+
+/* call_journal.c */
+void call_journal_write(struct b2bua *b, struct call *c);
+void call_journal_remove(struct b2bua *b, struct call *c);
 
 /* register.c */
 void register_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,

@@ -389,6 +389,7 @@ void call_end(struct b2bua *b, struct call *c, const char *reason,
 	if (!c->final_status && c->answer_us)
 		c->final_status = 200;
 	call_cdr(b, c);
+	call_journal_remove(b, c); /* after the CDR: see call_journal.c */
 	if (c->ms) {
 		media_session_delete(b->d.me, c->ms);
 		c->ms = NULL;

@@ -214,6 +214,8 @@ static void relay_success(struct b2bua *b, struct call *c, struct relay *r,
 		respond_body(b, c, r->st, r->from, resp->status_code,
 			     resp->reason_phrase, &extra, ctype, body, blen);
 	free(out);
+	if (c->state == CS_UP) /* targets or the route may have changed */
+		call_journal_write(b, c);
 	if (r->invite) { /* the slot waits for the ACK from r->from */
 		r->await_ack = 1;
 		r->st = r->ct = NULL;

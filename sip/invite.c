@@ -433,7 +433,7 @@ static void b_provisional(struct b2bua *b, struct call *c, osip_message_t *r)
 		c->rel1xx_until_ms = b2b_now_ms() + 32000;
 }
 
-static void session_timer_start(struct b2bua *b, struct call *c)
+void call_session_timer(struct b2bua *b, struct call *c)
 {
 	uint32_t se = b->cfg.session_expires_s;
 
@@ -595,7 +595,8 @@ void invite_ack(struct b2bua *b, struct call *c, osip_message_t *m)
 		free(sdp);
 	}
 	c->state = CS_UP;
-	session_timer_start(b, c);
+	call_session_timer(b, c);
+	call_journal_write(b, c);
 }
 
 void invite_timeout(struct b2bua *b, struct call *c, struct sip_txn *t)

@@ -87,6 +87,7 @@ static void b2b_cfg(const struct xr_config *c, struct b2bua_cfg *o)
 	o->reg_min_expires_s = c->reg_min_expires_s;
 	o->reg_max_expires_s = c->reg_max_expires_s;
 	o->max_forwards = c->max_forwards;
+	snprintf(o->state_dir, sizeof(o->state_dir), "%s", c->state_dir);
 }
 
 static void deps_of(struct daemon *d, struct b2bua_deps *o)
@@ -193,6 +194,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	tp_set_ctx(d->tp, d->b2b);
+	/* After a crash: the calls that were up, from the journal (the
+	 * media engine adopted their media sessions already). */
+	if (b2bua_adopt(d->b2b, c->cdr_file) > 0)
+		log_info("xrelayd: calls adopted from %s", c->state_dir);
 	media_engine_set_idle_cb(d->me, media_idle, d);
 	if (ng_start(d, err, errlen) < 0)
 		return -1;

@@ -615,6 +615,47 @@ case_call_limit_cdr() {
 		grep -q '"from":"<sip:carol@[^}]*"final_status":503' "$CDR"
 }
 
+# crash-restart: xrelayd is killed (SIGKILL) in the middle of a call and
+# started again on the same pins, journal and CDR file. The kernel goes on
+# forwarding while it is down; the restarted daemon adopts the call from
+# its journal, so the callee's later BYE ends both legs and writes one CDR
+# line. Killed and restarted once more after that, it adopts nothing and
+# writes no second line for the ended call.
+case_crash_restart() {
+	setup || return 1
+	call alice bob "sip:bob@$RA" || return 1
+	sleep 1
+	kill -KILL "$xpid"
+	wait "$xpid" 2>/dev/null
+	k1=$(kpkts "$A")
+	sleep 1
+	k2=$(kpkts "$A")
+	check "the kernel forwards alice's media while xrelayd is down ($k1 -> $k2 packets in 1 s)" \
+		[ "$k2" -ge $((k1 + 40)) ]
+	relay || return 1
+	check "the restarted xrelayd adopts the call" \
+		grep -q 'adopted from the journal' "$LOG"
+	sleep 1
+	mark
+	hangup bob || return 1
+	check_flow "BYE from the callee relayed to the caller after the restart" \
+		"rx from $B:5060: BYE" "tx to $B:5060: SIP/2.0 200" \
+		"tx to $A:5060: BYE" "rx from $A:5060: SIP/2.0 200"
+	check "alice's call is gone" wait_calls alice 'Active calls \(0\)'
+	wait_cdr 1 || return 1
+	eq "CDR end_reason" "$(cdr end_reason)" bye
+	eq "CDR hangup_by" "$(cdr hangup_by)" callee
+	check_kernel a
+	check_kernel b
+	kill -KILL "$xpid"
+	wait "$xpid" 2>/dev/null
+	relay || return 1
+	check "after the next restart no call is adopted" \
+		sh -c "! grep -q 'adopted from the journal' '$LOG'"
+	eq "CDR lines after the next restart" "$(cdr_lines)" 1
+	eq "journal files left" "$(ls "$WORK/state" | grep -c '\.dlg$')" 0
+}
+
 run_case sip-register case_register
 run_case sip-call-audio-kernel-caller-hangup case_call
 run_case sip-callee-hangup case_callee_hangup
@@ -623,4 +664,5 @@ run_case sip-hold-resume case_hold_resume
 run_case sip-unknown-user-404 case_unknown_user
 run_case sip-call-limit-503 case_call_limit
 run_case sip-call-limit-cdr case_call_limit_cdr
+run_case sip-crash-restart case_crash_restart
 finish
