@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "b2bua_internal.h"
+#include "hep.h"
 #include "log.h"
 #include "media.h"
 #include "netaddr.h"
@@ -76,6 +77,31 @@ static void count_msg(struct b2bua *b, int dir, const char *buf, size_t len)
 	b->st.requests[dir][m]++;
 }
 
+/* ---- SIP capture (HEP) --------------------------------------------------- */
+
+/*
+ * Every message, as it goes on or comes off the wire. A B-leg message
+ * carries the A leg's Call-ID as its correlation id (chunk 0x0011), so the
+ * collector joins both legs of a call (Homer: the B leg's "correlation_id"
+ * is the A leg's Call-ID). A-leg messages and those of no call (REGISTER,
+ * OPTIONS) carry none: their own Call-ID already is the key. A B-leg
+ * message after its call is freed (a late retransmission) goes uncorrelated.
+ */
+static void capture(struct b2bua *b, int tx, const struct sip_peer *p,
+		    const char *buf, size_t len)
+{
+	char cid[sizeof(((struct leg *)0)->call_id)];
+	const char *corr = NULL;
+	struct leg *l;
+
+	if (!b->d.hep)
+		return;
+	if (hep_sip_call_id(buf, len, cid, sizeof(cid)) &&
+	    (l = leg_find(b, cid, NULL)))
+		corr = l->call->leg[LEG_A].call_id;
+	hep_capture(b->d.hep, b->d.tp, tx, p, corr, buf, len);
+}
+
 /* ---- the transaction layer's callbacks ---------------------------------- */
 
 static int txl_send_cb(void *ctx, const struct sip_peer *to, const char *buf,
@@ -93,8 +119,10 @@ static int txl_send_cb(void *ctx, const struct sip_peer *to, const char *buf,
 		rc = b->d.send(b->d.send_ctx, to, buf, len);
 	else
 		rc = tp_send(b->d.tp, to, buf, len);
-	if (rc >= 0)
+	if (rc >= 0) {
 		count_msg(b, B2B_TX, buf, len);
+		capture(b, 1, to, buf, len);
+	}
 	return rc;
 }
 
@@ -334,6 +362,7 @@ void b2bua_on_message(void *ctx, const char *buf, size_t len,
 		log_debug("sip: rx from %s: %.*s", netaddr_str(
 			  (const struct sockaddr *)&from->addr, a, sizeof(a)),
 			  (int)strcspn(buf, "\r\n"), buf);
+	capture(b, 0, from, buf, len);
 	if (m) {
 		count_msg(b, B2B_RX, buf, len);
 		via_received(m, from);

@@ -162,6 +162,18 @@ static const struct cfg_key keys[] = {
 	     "The Max-Forwards of the requests we send on the B leg."),
 	STR("cdr_file", cdr_file, "PATH", "",
 	    "Call records are appended here; empty: no records."),
+	{ .name = "hep_collector", .type = K_CUSTOM, .set = set_addr_port,
+	  .off = FIELD(hep_collector), .size = FSIZE(hep_collector),
+	  .arg = "ADDR:PORT", .def = "",
+	  .expect = "ADDR:PORT with an IP address, e.g. 10.0.0.7:9060 or "
+		    "[2001:db8::7]:9060, or empty",
+	  .help = "Every SIP message sent and received is copied here in "
+		  "HEPv3 over UDP (Homer); B-leg messages carry the A leg's "
+		  "Call-ID as correlation id. Empty: off." },
+	UINT("hep_capture_id", hep_capture_id, 0, UINT32_MAX, "2001",
+	     "The capture agent id in each HEP packet."),
+	STR("hep_auth_key", hep_auth_key, "KEY", "",
+	    "The HEP collector's auth key (password); empty: none."),
 	/* media engine */
 	CUSTOM("iface", set_iface, L_IFACE,
 	       SIZED(media.nifaces, sizeof(int)), "NAME:MODE[/ADDR]",

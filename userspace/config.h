@@ -46,6 +46,9 @@ struct xr_config {
 	uint32_t reg_min_expires_s, reg_max_expires_s;
 	uint32_t max_forwards;        /* put on B-leg requests */
 	char cdr_file[256];           /* "": no CDRs */
+	char hep_collector[128];      /* HEPv3 capture "ADDR:PORT"; "": off */
+	uint32_t hep_capture_id;
+	char hep_auth_key[128];       /* "": none */
 	/* media engine */
 	struct media_cfg media;
 	char pin_dir[256];

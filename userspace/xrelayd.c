@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "health.h"
+#include "hep.h"
 #include "log.h"
 #include "media.h"
 #include "metrics.h"
@@ -40,6 +41,7 @@ struct daemon {
 	struct routes *rt;
 	struct auth *auth;
 	struct cdr_writer *cdr;
+	struct hep *hep;                 /* NULL: hep_collector off */
 	struct b2bua *b2b;
 	struct ng *ng;                   /* NULL: ng_listen off */
 	struct ng_listen *ngl;
@@ -93,7 +95,8 @@ static void b2b_cfg(const struct xr_config *c, struct b2bua_cfg *o)
 static void deps_of(struct daemon *d, struct b2bua_deps *o)
 {
 	*o = (struct b2bua_deps){ .tp = d->tp, .me = d->me, .reg = d->reg,
-				  .rt = d->rt, .auth = d->auth, .cdr = d->cdr };
+				  .rt = d->rt, .auth = d->auth, .cdr = d->cdr,
+				  .hep = d->hep };
 }
 
 static int ctl_reload(void *arg, char *err, size_t errlen)
@@ -186,6 +189,10 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	if (c->cdr_file[0] && !(d->cdr = cdr_open(c->cdr_file, err, errlen)))
 		return -1;
+	if (c->hep_collector[0] &&
+	    hep_open(&d->hep, c->hep_collector, c->hep_capture_id,
+		     c->hep_auth_key, err, errlen) < 0)
+		return -1;
 	b2b_cfg(c, &bc);
 	deps_of(d, &deps);
 	d->b2b = b2bua_new(&bc, &deps);
@@ -211,6 +218,7 @@ static void stop(struct daemon *d)
 	ctl_close(d->ctl);
 	metrics_http_free(d->metrics);
 	b2bua_free(d->b2b);
+	hep_free(d->hep);
 	cdr_close(d->cdr);
 	auth_free(d->auth);
 	routes_free(d->rt);

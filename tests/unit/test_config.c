@@ -1091,10 +1091,38 @@ static void test_ng_keys(void **state)
 	CHECK_HAS(err, "UDP port 30002 is inside the media ports", "says so");
 }
 
+static void test_hep_keys(void **state)
+{
+	(void)state;
+	CHECK_STR(cfg.hep_collector, "", "hep_collector: off by default");
+	CHECK_EQ(cfg.hep_capture_id, 2001, "hep_capture_id: 2001 by default");
+	CHECK_STR(cfg.hep_auth_key, "", "hep_auth_key: none by default");
+	CHECK_EQ(load("hep_collector = [2001:db8::7]:9060\n"
+		      "hep_capture_id = 4242\n"
+		      "hep_auth_key = s3cret\n"), 0, "the three keys in a file");
+	CHECK_STR(cfg.hep_collector, "[2001:db8::7]:9060",
+		  "hep_collector: an IPv6 collector");
+	CHECK_EQ(cfg.hep_capture_id, 4242, "hep_capture_id: as set");
+	CHECK_STR(cfg.hep_auth_key, "s3cret", "hep_auth_key: as set");
+	CHECK_EQ(config_set(&cfg, "hep_collector", "homer:9060", "x.conf:1",
+			    err, sizeof(err)), -1, "hep_collector: a name");
+	CHECK_HAS(err, "x.conf:1: key 'hep_collector': 'homer:9060' is not an "
+		  "IP address and port", "the error names the problem");
+	CHECK_HAS(err, "e.g. 10.0.0.7:9060", "and the expected form");
+	CHECK_EQ(config_set(&cfg, "hep_collector", "10.0.0.7", "x.conf:2", err,
+			    sizeof(err)), -1, "hep_collector: no port");
+	CHECK_EQ(config_set(&cfg, "hep_capture_id", "-1", "x.conf:3", err,
+			    sizeof(err)), -1, "hep_capture_id: negative");
+	CHECK_EQ(config_set(&cfg, "hep_collector", "", "x.conf:4", err,
+			    sizeof(err)), 0, "hep_collector: empty is off");
+	CHECK_STR(cfg.hep_collector, "", "hep_collector: off again");
+}
+
 static const char *const all_keys[] = {
 	"listen", "domain", "users_file", "route", "pass_header", "max_calls",
 	"retry_after", "media_timeout", "session_expires", "min_se",
 	"reg_min_expires", "reg_max_expires", "max_forwards", "cdr_file",
+	"hep_collector", "hep_capture_id", "hep_auth_key",
 	"iface", "ports", "quarantine", "relatch_idle", "idle", "adopt_grace",
 	"latch", "strict", "max_flows", "pin_dir", "state_dir", "ctl_socket",
 	"metrics_listen", "ng_listen", "ng_allow", "log_level", "kernel_share_warn",
@@ -1202,6 +1230,7 @@ int main(void)
 		T(test_help),
 		T(test_markdown),
 		T(test_ng_keys),
+		T(test_hep_keys),
 	};
 
 	return cmocka_run_group_tests_name("test_config", tests, NULL, NULL);
