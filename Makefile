@@ -5,6 +5,8 @@
 #   make test       every test (unit, BPF program, end-to-end); needs root
 #   make bench      benchmarks (never fail on a figure)
 #   make demo       the demo (needs root)
+#   make install    xrelayd, xrelayctl, the example config and the systemd
+#                   unit (PREFIX=/usr/local, DESTDIR for staging); uninstall
 
 BUILD    := build
 CC       ?= gcc
@@ -31,7 +33,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test test-build bench demo clean
+.PHONY: all test test-build bench demo clean install uninstall
 
 # ---- sources ---------------------------------------------------------------
 BPF_SRCS   := bpf/xrelay.bpf.c
@@ -143,3 +145,36 @@ demo: all
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- install ----------------------------------------------------------------------
+# The daemon into sbin, xrelayctl into bin, the example config, the config
+# itself only when there is none yet (it is the operator's from then on),
+# and the systemd unit with its paths set to PREFIX and SYSCONFDIR.
+# uninstall removes all of it but the config.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL    ?= install
+CONFDIR    := $(DESTDIR)$(SYSCONFDIR)/xrelay
+
+install: $(BUILD)/xrelayd $(BUILD)/xrelayctl
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -D -m 0755 $(BUILD)/xrelayd "$(DESTDIR)$(PREFIX)/sbin/xrelayd"
+	$(Q)$(INSTALL) -D -m 0755 $(BUILD)/xrelayctl "$(DESTDIR)$(PREFIX)/bin/xrelayctl"
+	$(Q)$(INSTALL) -D -m 0644 dist/xrelayd.conf.example \
+		"$(CONFDIR)/xrelayd.conf.example"
+	$(Q)[ -e "$(CONFDIR)/xrelayd.conf" ] || $(INSTALL) -D -m 0640 \
+		dist/xrelayd.conf.example "$(CONFDIR)/xrelayd.conf"
+	$(Q)sed -e 's|/usr/local/sbin/|$(PREFIX)/sbin/|g' \
+		-e 's|/etc/xrelay/|$(SYSCONFDIR)/xrelay/|g' \
+		dist/xrelayd.service >$(BUILD)/xrelayd.service
+	$(Q)$(INSTALL) -D -m 0644 $(BUILD)/xrelayd.service \
+		"$(DESTDIR)$(UNITDIR)/xrelayd.service"
+
+uninstall:
+	$(call msg,UNINST,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f "$(DESTDIR)$(PREFIX)/sbin/xrelayd" "$(DESTDIR)$(PREFIX)/bin/xrelayctl" \
+		"$(CONFDIR)/xrelayd.conf.example" "$(DESTDIR)$(UNITDIR)/xrelayd.service"
+	$(Q)if [ -e "$(CONFDIR)/xrelayd.conf" ]; then \
+		echo "kept $(CONFDIR)/xrelayd.conf (your configuration)"; \
+	else rmdir "$(CONFDIR)" 2>/dev/null || true; fi
