@@ -94,7 +94,7 @@ static int find_addresses(struct media_engine *me, char *err, size_t errlen)
 	if (!rc && me->npools == 0) {
 		snprintf(err, errlen, "no IPv4 or IPv6 address on the media "
 			 "interfaces: give them an address or name other "
-			 "interfaces (media_interfaces)");
+			 "interfaces (the iface key)");
 		rc = -EADDRNOTAVAIL;
 	}
 	return rc;

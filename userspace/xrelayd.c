@@ -247,9 +247,9 @@ static int reload(struct daemon *d, char *err, size_t errlen)
 		config_free(&nc);
 		return -1;
 	}
-	if (d->auth && auth_reload(d->auth, nc.users_file, err, sizeof(err)) < 0)
+	if (d->auth && auth_reload(d->auth, nc.users_file, err, errlen) < 0)
 		log_err("reload: users file kept as it was: %s", err);
-	if (d->cdr && cdr_reopen(d->cdr, err, sizeof(err)) < 0)
+	if (d->cdr && cdr_reopen(d->cdr, err, errlen) < 0)
 		log_err("reload: CDR file: %s", err);
 	routes_free(d->rt);
 	d->rt = rt;
