@@ -55,6 +55,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XR_DIR_MAX);
+	__type(key, __u32);
+	__type(value, struct xr_stat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_dir_stats SEC(".maps");
+
 /* Where a forwarded packet goes. */
 struct egress {
 	__u32 ifindex;
@@ -350,9 +358,16 @@ static __always_inline int decide(void *ctx, void *data, void *data_end,
 
 static __always_inline void count_flow(struct xr_flow *f, __u32 bytes)
 {
+	__u32 dir = f->flags & XR_FLOW_F_FROM_B ? XR_DIR_FROM_B : XR_DIR_FROM_A;
+	struct xr_stat *s = bpf_map_lookup_elem(&xr_dir_stats, &dir);
+
 	__sync_fetch_and_add(&f->packets, 1);
 	__sync_fetch_and_add(&f->bytes, bytes);
 	f->last_seen_ns = bpf_ktime_get_coarse_ns();
+	if (s) {
+		s->packets++;
+		s->bytes += bytes;
+	}
 }
 
 /* ---- XDP ---------------------------------------------------------------- */

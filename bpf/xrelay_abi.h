@@ -31,6 +31,7 @@
 #define XR_MAP_FLOWS "xr_flows"
 #define XR_MAP_PORTS "xr_ports"
 #define XR_MAP_STATS "xr_stats"
+#define XR_MAP_DIR_STATS "xr_dir_stats"
 
 /*
  * Key of xr_flows: the packet as it arrives at the relay.
@@ -57,6 +58,18 @@ enum xr_flow_flags {
 	/* The entry exists but userspace wants these packets (e.g. RTCP it
 	 * inspects): pass them up, counted as XR_PASS_USERSPACE. */
 	XR_FLOW_F_TO_USERSPACE = 1 << 2,
+	/* The packets of this flow come from a call's leg B (the callee):
+	 * which xr_dir_stats entry counts them. Never changes forwarding. */
+	XR_FLOW_F_FROM_B = 1 << 3,
+};
+
+/* Index of xr_dir_stats (per CPU, value struct xr_stat): the packets and
+ * IP bytes forwarded in the kernel by the leg they came from, so metrics
+ * give kernel traffic per direction without walking the flows. */
+enum xr_dir {
+	XR_DIR_FROM_A = 0,
+	XR_DIR_FROM_B = 1,
+	XR_DIR_MAX,
 };
 
 /*

@@ -31,7 +31,7 @@
 struct fastpath {
 	struct xrelay_bpf *skel; /* NULL when only the pinned maps are open */
 	struct bpf_link *steer;  /* sk_lookup, attached to our netns */
-	int flows_fd, ports_fd, stats_fd;
+	int flows_fd, ports_fd, stats_fd, dir_stats_fd;
 	int ncpus;
 };
 
@@ -102,7 +102,7 @@ static struct fastpath *fastpath_new(void)
 
 	if (!fp)
 		return NULL;
-	fp->flows_fd = fp->ports_fd = fp->stats_fd = -1;
+	fp->flows_fd = fp->ports_fd = fp->stats_fd = fp->dir_stats_fd = -1;
 	fp->ncpus = libbpf_num_possible_cpus();
 	return fp;
 }
@@ -187,6 +187,7 @@ int fastpath_load(struct fastpath **fpp, const struct fastpath_opts *o,
 	fp->flows_fd = bpf_map__fd(fp->skel->maps.xr_flows);
 	fp->ports_fd = bpf_map__fd(fp->skel->maps.xr_ports);
 	fp->stats_fd = bpf_map__fd(fp->skel->maps.xr_stats);
+	fp->dir_stats_fd = bpf_map__fd(fp->skel->maps.xr_dir_stats);
 	*fpp = fp;
 	return 0;
 fail:
@@ -213,6 +214,8 @@ int fastpath_open_pinned(struct fastpath **fpp, const char *pin_dir,
 	fp->flows_fd = open_pin(pin, XR_MAP_FLOWS);
 	fp->ports_fd = open_pin(pin, XR_MAP_PORTS);
 	fp->stats_fd = open_pin(pin, XR_MAP_STATS);
+	/* Optional: pins made before per-direction counters have none. */
+	fp->dir_stats_fd = open_pin(pin, XR_MAP_DIR_STATS);
 	if (fp->flows_fd < 0 || fp->ports_fd < 0 || fp->stats_fd < 0) {
 		int rc = -errno;
 
@@ -240,6 +243,8 @@ void fastpath_close(struct fastpath *fp)
 			close(fp->ports_fd);
 		if (fp->stats_fd >= 0)
 			close(fp->stats_fd);
+		if (fp->dir_stats_fd >= 0)
+			close(fp->dir_stats_fd);
 	}
 	free(fp);
 }
@@ -247,7 +252,7 @@ void fastpath_close(struct fastpath *fp)
 int fastpath_unpin(const char *pin_dir)
 {
 	static const char *const maps[] = { XR_MAP_FLOWS, XR_MAP_PORTS,
-					    XR_MAP_STATS };
+					    XR_MAP_STATS, XR_MAP_DIR_STATS };
 	const char *pin = pin_dir ? pin_dir : XR_PIN_DIR_DEFAULT;
 	char path[512];
 	int rc = 0;
@@ -487,6 +492,33 @@ int fastpath_stats(struct fastpath *fp, struct xr_stat *out)
 	return rc;
 }
 
+int fastpath_dir_stats(struct fastpath *fp, struct xr_stat out[XR_DIR_MAX])
+{
+	struct xr_stat *percpu = calloc(fp->ncpus, sizeof(*percpu));
+	int rc = 0;
+
+	if (!percpu)
+		return -ENOMEM;
+	if (fp->dir_stats_fd < 0) {
+		free(percpu);
+		memset(out, 0, sizeof(*out) * XR_DIR_MAX);
+		return -ENOENT;
+	}
+	for (__u32 d = 0; d < XR_DIR_MAX; d++) {
+		out[d].packets = out[d].bytes = 0;
+		if (bpf_map_lookup_elem(fp->dir_stats_fd, &d, percpu)) {
+			rc = -errno;
+			break;
+		}
+		for (int c = 0; c < fp->ncpus; c++) {
+			out[d].packets += percpu[c].packets;
+			out[d].bytes += percpu[c].bytes;
+		}
+	}
+	free(percpu);
+	return rc;
+}
+
 int fastpath_stats_reset(struct fastpath *fp)
 {
 	struct xr_stat *zero = calloc(fp->ncpus, sizeof(*zero));
@@ -496,6 +528,9 @@ int fastpath_stats_reset(struct fastpath *fp)
 		return -ENOMEM;
 	for (__u32 r = 0; r < XR_REASON_MAX && !rc; r++)
 		if (bpf_map_update_elem(fp->stats_fd, &r, zero, BPF_ANY))
+			rc = -errno;
+	for (__u32 d = 0; d < XR_DIR_MAX && !rc && fp->dir_stats_fd >= 0; d++)
+		if (bpf_map_update_elem(fp->dir_stats_fd, &d, zero, BPF_ANY))
 			rc = -errno;
 	free(zero);
 	return rc;

@@ -82,6 +82,8 @@ int fastpath_flow_next(struct fastpath *fp, const struct xr_flow_key *prev,
 
 /* Per-reason counters summed over CPUs. out has XR_REASON_MAX entries. */
 int fastpath_stats(struct fastpath *fp, struct xr_stat *out);
+/* Packets and bytes forwarded in the kernel by the leg they came from. */
+int fastpath_dir_stats(struct fastpath *fp, struct xr_stat out[XR_DIR_MAX]);
 int fastpath_stats_reset(struct fastpath *fp);
 const char *xr_reason_name(unsigned int reason);
 

@@ -895,6 +895,9 @@ int media_engine_totals(struct media_engine *me, struct media_totals *t)
 		t->ports_total += portpool_size(me->pools[i].pp);
 		t->ports_used += portpool_used(me->pools[i].pp);
 	}
+	memcpy(t->user_dir, me->user_dir, sizeof(t->user_dir));
+	if (me->fp)
+		fastpath_dir_stats(me->fp, t->kernel_dir);
 	if (me->fp && fastpath_stats(me->fp, t->reasons) == 0) {
 		t->kernel_packets = t->reasons[XR_FWD_TX].packets +
 				    t->reasons[XR_FWD_REDIRECT].packets;

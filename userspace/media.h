@@ -188,6 +188,8 @@ struct media_totals {
 	uint64_t gc_flows, gc_ports;      /* unknown kernel entries removed */
 	unsigned ports_total, ports_used; /* pairs */
 	struct xr_stat reasons[XR_REASON_MAX];
+	/* By the leg the packets came from ([XR_DIR_FROM_A], [..._B]). */
+	struct xr_stat kernel_dir[XR_DIR_MAX], user_dir[XR_DIR_MAX];
 	int nifaces;
 	struct {
 		char name[16];

@@ -115,7 +115,8 @@ static int flow_value(struct comp *c, const struct sockaddr *dst,
 	v->ifindex = (__u32)e.ifindex;
 	memcpy(v->smac, e.smac, 6);
 	memcpy(v->dmac, e.dmac, 6);
-	v->flags = c->rtcp ? 0 : XR_FLOW_F_RTP_STATS;
+	v->flags = (c->rtcp ? 0 : XR_FLOW_F_RTP_STATS) |
+		   (c->leg == MEDIA_LEG_B ? XR_FLOW_F_FROM_B : 0);
 	v->rtp_clock_khz = 8;
 	return 0;
 }
@@ -521,4 +522,6 @@ void media_on_sent(void *arg, void *tag, int family, size_t len)
 	c->c.user_bytes += ipb;
 	me->user_packets++;
 	me->user_bytes += ipb;
+	me->user_dir[c->leg].packets++;
+	me->user_dir[c->leg].bytes += ipb;
 }

@@ -113,18 +113,38 @@ static void emit_tp_bytes(const struct metrics_snapshot *s,
 	emit1(k, m, "direction", "out", s->tp.tx_bytes);
 }
 
+/* By path and direction: a_to_b counts what came from leg A (the
+ * caller's side, or an ng call's from-tag) and went to B. */
+static void emit_media(const struct metrics_snapshot *s, struct metric_sink *k,
+		       const struct metric *m, int bytes)
+{
+	static const char *const dirs[XR_DIR_MAX] = {
+		[XR_DIR_FROM_A] = "a_to_b", [XR_DIR_FROM_B] = "b_to_a" };
+	const struct xr_stat *per[2] = { s->media.kernel_dir,
+					 s->media.user_dir };
+	static const char *const paths[2] = { "kernel", "userspace" };
+
+	for (int p = 0; p < 2; p++) {
+		for (int d = 0; d < XR_DIR_MAX; d++) {
+			struct mlabel l[2] = { { "path", paths[p] },
+					       { "direction", dirs[d] } };
+
+			metric_sample(k, m, l, 2, bytes ? per[p][d].bytes :
+				      per[p][d].packets);
+		}
+	}
+}
+
 static void emit_media_packets(const struct metrics_snapshot *s,
 			       struct metric_sink *k, const struct metric *m)
 {
-	emit1(k, m, "path", "kernel", s->media.kernel_packets);
-	emit1(k, m, "path", "userspace", s->media.user_packets);
+	emit_media(s, k, m, 0);
 }
 
 static void emit_media_bytes(const struct metrics_snapshot *s,
 			     struct metric_sink *k, const struct metric *m)
 {
-	emit1(k, m, "path", "kernel", s->media.kernel_bytes);
-	emit1(k, m, "path", "userspace", s->media.user_bytes);
+	emit_media(s, k, m, 1);
 }
 
 static void emit_bpf_packets(const struct metrics_snapshot *s,
@@ -226,10 +246,10 @@ const struct metric metrics_list[] = {
 	VAL("xrelay_media_sessions", G, "Media sessions (B2BUA calls and ng "
 	    "sessions).", media.sessions),
 	LAB("xrelay_media_packets_total", C, "RTP/RTCP packets forwarded, by "
-	    "path: kernel (XDP/TC) or userspace (the socket path).",
-	    emit_media_packets),
+	    "path (kernel: XDP/TC, userspace: the socket path) and direction "
+	    "(a_to_b: from the caller's leg; b_to_a).", emit_media_packets),
 	LAB("xrelay_media_bytes_total", C, "IP bytes of the media packets "
-	    "forwarded, by path.", emit_media_bytes),
+	    "forwarded, by path and direction.", emit_media_bytes),
 	LAB("xrelay_bpf_packets_total", C, "Packets the BPF program saw, by "
 	    "verdict reason (fwd_*: forwarded, pass_*: handed to the stack, "
 	    "drop_*: dropped); per-CPU counters summed, kept in the pinned "

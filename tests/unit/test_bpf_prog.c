@@ -263,6 +263,26 @@ static void check_stats_delta(const struct xr_stat *before, int reason,
 	}
 }
 
+/* One packet and ip_len bytes more for direction dir (-1: none), nothing
+ * for the other. */
+static void check_dir_delta(const struct xr_stat *before, int dir,
+			    size_t ip_len)
+{
+	struct xr_stat after[XR_DIR_MAX];
+	char what[64];
+
+	CHECK_EQ(fastpath_dir_stats(fp, after), 0, "fastpath_dir_stats()");
+	for (int d = 0; d < XR_DIR_MAX; d++) {
+		snprintf(what, sizeof(what), "dir_stats[%s].packets delta",
+			 d ? "from_b" : "from_a");
+		CHECK_EQ(after[d].packets - before[d].packets, d == dir, what);
+		snprintf(what, sizeof(what), "dir_stats[%s].bytes delta",
+			 d ? "from_b" : "from_a");
+		CHECK_EQ(after[d].bytes - before[d].bytes,
+			 d == dir ? ip_len : 0, what);
+	}
+}
+
 static __u64 now_ns(clockid_t clk)
 {
 	struct timespec ts;
@@ -920,7 +940,7 @@ static void run_row(const struct row *w, enum hook h)
 	__u8 payload[FRAME_MAX], in[FRAME_MAX], exp[FRAME_MAX];
 	struct frame_spec is, es;
 	struct frame_layout il, el;
-	struct xr_stat before[XR_REASON_MAX];
+	struct xr_stat before[XR_REASON_MAX], dir_before[XR_DIR_MAX];
 	struct xr_flow_key k;
 	struct xr_port_key pk;
 	struct xr_flow v;
@@ -945,6 +965,10 @@ static void run_row(const struct row *w, enum hook h)
 	flow_key(w->family, &k);
 	if (w->maps & M_FLOW) {
 		flow_value(w, &v);
+		/* IPv6 rows play leg B's flows, so both per-direction
+		 * counters are exercised; forwarding must not change. */
+		if (w->family == 6)
+			v.flags |= XR_FLOW_F_FROM_B;
 		CHECK_EQ(fastpath_flow_put(fp, &k, &v), 0, "put the flow");
 	}
 	if (w->maps & M_PORT) {
@@ -953,12 +977,16 @@ static void run_row(const struct row *w, enum hook h)
 	}
 
 	stats_get(before);
+	CHECK_EQ(fastpath_dir_stats(fp, dir_before), 0, "fastpath_dir_stats()");
 	t0 = now_ns(CLOCK_MONOTONIC_COARSE);
 	prog_run(h, in, il.len, &r);
 	t1 = now_ns(CLOCK_MONOTONIC);
 	CHECK_EQ(r.err, 0, "bpf_prog_test_run_opts() error");
 	CHECK_EQ(r.retval, verdict(h, reason), "verdict");
 	check_stats_delta(before, reason, il.ip_len);
+	check_dir_delta(dir_before, is_fwd(reason) ?
+			(w->family == 6 ? XR_DIR_FROM_B : XR_DIR_FROM_A) : -1,
+			il.ip_len);
 
 	if (is_fwd(reason)) {
 		output_spec(w, h, &is, &es);

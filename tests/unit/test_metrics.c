@@ -55,6 +55,10 @@ static void fake(struct metrics_snapshot *s)
 	s->media.user_packets = 10;
 	s->media.kernel_bytes = 200000;
 	s->media.user_bytes = 2000;
+	s->media.kernel_dir[XR_DIR_FROM_A] = (struct xr_stat){ 600, 120000 };
+	s->media.kernel_dir[XR_DIR_FROM_B] = (struct xr_stat){ 400, 80000 };
+	s->media.user_dir[XR_DIR_FROM_A] = (struct xr_stat){ 6, 1200 };
+	s->media.user_dir[XR_DIR_FROM_B] = (struct xr_stat){ 4, 800 };
 	s->media.latches = 6;
 	s->media.relatches = 1;
 	s->media.ports_total = 5000;
@@ -193,9 +197,12 @@ static void test_prom_values(void **state)
 		"\nxrelay_sip_retransmissions_total 12\n",
 		"\nxrelay_sip_transport_messages_total{direction=\"in\"} 100\n",
 		"\nxrelay_sip_tcp_connections 2\n",
-		"\nxrelay_media_packets_total{path=\"kernel\"} 1000\n",
-		"\nxrelay_media_packets_total{path=\"userspace\"} 10\n",
-		"\nxrelay_media_bytes_total{path=\"kernel\"} 200000\n",
+		"\nxrelay_media_packets_total{path=\"kernel\",direction=\"a_to_b\"} 600\n",
+		"\nxrelay_media_packets_total{path=\"kernel\",direction=\"b_to_a\"} 400\n",
+		"\nxrelay_media_packets_total{path=\"userspace\",direction=\"a_to_b\"} 6\n",
+		"\nxrelay_media_packets_total{path=\"userspace\",direction=\"b_to_a\"} 4\n",
+		"\nxrelay_media_bytes_total{path=\"kernel\",direction=\"a_to_b\"} 120000\n",
+		"\nxrelay_media_bytes_total{path=\"userspace\",direction=\"b_to_a\"} 800\n",
 		"\nxrelay_bpf_packets_total{reason=\"drop_foreign_source\"} 11\n",
 		"\nxrelay_bpf_bytes_total{reason=\"drop_foreign_source\"} 2200\n",
 		"\nxrelay_bpf_packets_total{reason=\"pass_no_neighbour\"} 0\n",
