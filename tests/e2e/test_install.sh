@@ -213,7 +213,7 @@ t_unit_caps() {
 	installed || return 1
 	command -v setpriv >/dev/null || skip "setpriv is not installed"
 	caps=$(unit_caps)
-	eq "the unit's capabilities" "$caps" "+bpf,+perfmon,+net_admin,+net_raw"
+	eq "the unit's capabilities" "$caps" "+bpf,+perfmon,+net_admin,+net_raw,+net_bind_service"
 	eq "the ambient ones are the same" \
 		"$(sed -n 's/^AmbientCapabilities=//p' "$UNIT")" \
 		"$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")"
