@@ -428,8 +428,12 @@ void b2bua_free(struct b2bua *b)
 	if (!b)
 		return;
 	txl_free(b->txl); /* gone callbacks detach every call's transactions */
-	while (b->calls)
+	while (b->calls) {
+		/* A call still up is left to the next start (its journal and
+		 * media session stay): only b2bua_shutdown() ends calls. */
+		b->calls->ms = NULL;
 		call_free(b, b->calls);
+	}
 	free(b);
 }
 

@@ -60,6 +60,8 @@ struct b2bua;
 
 struct b2bua *b2bua_new(const struct b2bua_cfg *cfg,
 			const struct b2bua_deps *deps);
+/* Frees the B2BUA's state; calls still up keep their journal files and
+ * media sessions for the next start (b2bua_shutdown() ends them first). */
 void b2bua_free(struct b2bua *b);
 /* Swap what reload changes (routes, users, limits); calls go on. */
 void b2bua_reconfigure(struct b2bua *b, const struct b2bua_cfg *cfg,

@@ -201,6 +201,11 @@ static const struct cfg_key keys[] = {
 	     "Which sources a stream latches onto: hint (the SDP or "
 	     "signalling address) or any (for unusual NATs; open to RTP "
 	     "Bleed)."),
+	BOOL("stop_ends_calls", stop_ends_calls, "no",
+	     "On SIGTERM, end every call with BYE on both legs. No: leave the "
+	     "calls to the next start, which adopts them from the journal "
+	     "(the kernel forwards their media meanwhile), so a restart "
+	     "loses no call."),
 	BOOL("strict", media.strict, "yes",
 	     "Once latched, drop packets from other sources in the kernel."),
 	UINT("max_flows", media.max_flows, 0, UINT32_MAX, "0",

@@ -61,6 +61,7 @@ struct xr_config {
 	int nng_allow;
 	int log_level;                /* enum log_level */
 	uint32_t kernel_share_warn;   /* percent; 0: no warning */
+	int stop_ends_calls;          /* SIGTERM: BYE every call (else keep) */
 	/* where the last value came from, for messages: "xrelayd.conf:12" */
 	char source[64];
 	/* One bit per repeatable key whose list still comes from an earlier

@@ -428,8 +428,17 @@ int main(int argc, char **argv)
 	}
 	log_info("xrelayd: ready");
 	loop(&d);
-	log_info("xrelayd: stopping: ending calls");
-	drain(&d);
+	if (d.cfg.stop_ends_calls) {
+		log_info("xrelayd: stopping: ending calls");
+		drain(&d);
+	} else {
+		struct b2bua_stats st;
+
+		b2bua_stats(d.b2b, &st);
+		log_info("xrelayd: stopping: %llu calls left to the next start "
+			 "(journal in %s; the kernel forwards their media)",
+			 (unsigned long long)st.calls_active, d.cfg.state_dir);
+	}
 	rc = 0;
 out:
 	stop(&d);

@@ -656,6 +656,32 @@ case_crash_restart() {
 	eq "journal files left" "$(ls "$WORK/state" | grep -c '\.dlg$')" 0
 }
 
+# graceful-restart: SIGTERM (systemctl restart) leaves the call to the next
+# start (stop_ends_calls is off by default): the new daemon adopts it and
+# the caller's BYE then ends both legs.
+case_graceful_restart() {
+	setup || return 1
+	call alice bob "sip:bob@$RA" || return 1
+	sleep 1
+	kill -TERM "$xpid"
+	wait "$xpid" 2>/dev/null
+	check "the stopping daemon leaves the call to the next start" \
+		grep -q '1 calls left to the next start' "$LOG"
+	check "it sent no BYE" sh -c "! grep -q 'tx to .*: BYE' '$LOG'"
+	relay || return 1
+	check "the restarted xrelayd adopts the call" \
+		grep -q 'adopted from the journal' "$LOG"
+	sleep 2
+	mark
+	hangup alice || return 1
+	check_flow "BYE from the caller relayed to the callee after the restart" \
+		"rx from $A:5060: BYE" "tx to $A:5060: SIP/2.0 200" \
+		"tx to $B:5060: BYE" "rx from $B:5060: SIP/2.0 200"
+	wait_cdr 1 || return 1
+	eq "CDR hangup_by" "$(cdr hangup_by)" caller
+	check_kernel a
+}
+
 run_case sip-register case_register
 run_case sip-call-audio-kernel-caller-hangup case_call
 run_case sip-callee-hangup case_callee_hangup
@@ -665,4 +691,5 @@ run_case sip-unknown-user-404 case_unknown_user
 run_case sip-call-limit-503 case_call_limit
 run_case sip-call-limit-cdr case_call_limit_cdr
 run_case sip-crash-restart case_crash_restart
+run_case sip-graceful-restart case_graceful_restart
 finish

@@ -181,6 +181,7 @@ static void test_defaults(void **state)
 	CHECK_STR(cfg.ng_listen, "", "ng_listen");
 	CHECK_EQ(cfg.log_level, LOG_INFO, "log_level");
 	CHECK_EQ(cfg.kernel_share_warn, 90, "kernel_share_warn");
+	CHECK_EQ(cfg.stop_ends_calls, 0, "stop_ends_calls: calls survive a stop");
 
 	/* the table repeats the engine's defaults: they must agree */
 	media_cfg_defaults(&m);
@@ -1124,7 +1125,7 @@ static const char *const all_keys[] = {
 	"reg_min_expires", "reg_max_expires", "max_forwards", "cdr_file",
 	"hep_collector", "hep_capture_id", "hep_auth_key",
 	"iface", "ports", "quarantine", "relatch_idle", "idle", "adopt_grace",
-	"latch", "strict", "max_flows", "pin_dir", "state_dir", "ctl_socket",
+	"latch", "stop_ends_calls", "strict", "max_flows", "pin_dir", "state_dir", "ctl_socket",
 	"metrics_listen", "ng_listen", "ng_allow", "log_level", "kernel_share_warn",
 };
 
