@@ -1,15 +1,34 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Route and neighbour look-ups over one long-lived rtnetlink socket (and
+ * one socket for the interface ioctls), with a small cache of recent
+ * answers per destination: a call installs up to four flows toward the
+ * same few peers within milliseconds, and a socket per look-up cost more
+ * than the look-up.
+ *
+ * Only complete answers are cached, for EGRESS_TTL_NS: a destination
+ * whose route or neighbour is missing is asked again every time (the
+ * engine retries an unresolved neighbour every 2 ms until it resolves). A
+ * flow installed within the TTL of a change of next hop or MAC gets the
+ * old one, as a flow installed a moment before the change would have.
+ * The daemon is single-threaded: no locking.
+ */
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
 #include "egress.h"
+
+#define EGRESS_TTL_NS    1000000000ull /* a cached answer is used for 1 s */
+#define EGRESS_CACHE     1024          /* slots (a power of 2) */
 
 struct req {
 	struct nlmsghdr nh;
@@ -19,6 +38,28 @@ struct req {
 	};
 	char attrs[64];
 };
+
+/* One destination's answer; expires_ns 0: an empty slot. */
+struct cached {
+	uint64_t expires_ns;
+	int family;
+	uint32_t scope;
+	unsigned char addr[16];
+	struct egress_l2 l2;
+};
+
+static int nl_fd = -1;   /* NETLINK_ROUTE */
+static int ioc_fd = -1;  /* AF_INET datagram socket for the ioctls */
+static uint32_t nl_seq;
+static struct cached cache[EGRESS_CACHE];
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 static void add_attr(struct nlmsghdr *nh, int type, const void *data, int len)
 {
@@ -30,35 +71,67 @@ static void add_attr(struct nlmsghdr *nh, int type, const void *data, int len)
 	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
-/* One request, one reply; returns the reply length or -errno. */
+static void nl_close(void)
+{
+	if (nl_fd >= 0)
+		close(nl_fd);
+	nl_fd = -1;
+}
+
+static int nl_open(void)
+{
+	struct timeval tv = { .tv_sec = 1 };
+
+	if (nl_fd >= 0)
+		return 0;
+	nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl_fd < 0)
+		return -errno;
+	setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return 0;
+}
+
+/* One request, its reply (a reply to an earlier request that timed out is
+ * skipped by its sequence number); returns the reply length or -errno. A
+ * socket that failed is closed: the next request opens a new one. */
 static int talk(struct req *r, char *buf, int len)
 {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	struct timeval tv = { .tv_sec = 1 };
-	int n;
+	int n, rc;
 
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (send(fd, r, r->nh.nlmsg_len, 0) < 0) {
-		n = -errno;
-		close(fd);
-		return n;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = nl_open();
+		if (rc)
+			return rc;
+		r->nh.nlmsg_seq = ++nl_seq;
+		if (send(nl_fd, r, r->nh.nlmsg_len, 0) >= 0)
+			break;
+		rc = -errno;
+		nl_close(); /* a fresh socket, once */
 	}
-	n = (int)recv(fd, buf, (size_t)len, 0);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n >= (int)sizeof(struct nlmsghdr)) {
+	if (rc)
+		return rc;
+	for (;;) {
 		struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 
+		n = (int)recv(nl_fd, buf, (size_t)len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			n = -errno;
+			nl_close(); /* a late reply must not be read as the next */
+			return n;
+		}
+		if (n < (int)sizeof(struct nlmsghdr) || !NLMSG_OK(nh, (unsigned)n))
+			return -EIO;
+		if (nh->nlmsg_seq != r->nh.nlmsg_seq)
+			continue; /* stale */
 		if (nh->nlmsg_type == NLMSG_ERROR) {
 			struct nlmsgerr *e = NLMSG_DATA(nh);
 
 			return e->error ? e->error : -ENOENT;
 		}
+		return n;
 	}
-	return n;
 }
 
 static const void *addr_bytes(const struct sockaddr *sa, int *len)
@@ -135,32 +208,73 @@ static int neigh_get(int family, int oif, const unsigned char *nh, int nhlen,
 	return found ? 0 : -EAGAIN;
 }
 
+/* The interface's own MAC: its name, then its hardware address, both by
+ * ioctl on one kept socket (if_indextoname would open one per call). */
 static int if_mac(int ifindex, unsigned char mac[6])
 {
 	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
 
-	if (fd < 0)
+	if (ioc_fd < 0) {
+		ioc_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (ioc_fd < 0)
+			return -errno;
+	}
+	ifr.ifr_ifindex = ifindex;
+	if (ioctl(ioc_fd, SIOCGIFNAME, &ifr) < 0 ||
+	    ioctl(ioc_fd, SIOCGIFHWADDR, &ifr) < 0)
 		return -errno;
-	if (!if_indextoname((unsigned)ifindex, ifr.ifr_name) ||
-	    ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		rc = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return rc;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+/* The destination's cache slot, and whether it holds dst. */
+static struct cached *slot_of(const struct sockaddr *dst, int *hit)
+{
+	const unsigned char *a;
+	uint32_t h = 2166136261u, scope = 0; /* FNV-1a */
+	struct cached *c;
+	int len;
+
+	a = addr_bytes(dst, &len);
+	if (dst->sa_family == AF_INET6)
+		scope = ((const struct sockaddr_in6 *)dst)->sin6_scope_id;
+	for (int i = 0; i < len; i++)
+		h = (h ^ a[i]) * 16777619u;
+	h = (h ^ scope) * 16777619u;
+	c = &cache[h & (EGRESS_CACHE - 1)];
+	*hit = c->expires_ns && c->family == dst->sa_family &&
+	       c->scope == scope && memcmp(c->addr, a, (size_t)len) == 0;
+	return c;
 }
 
 int egress_resolve(const struct sockaddr *dst, struct egress_l2 *out)
 {
 	unsigned char nh[16];
-	int nhlen, rc;
+	uint64_t now = now_ns();
+	struct cached *c;
+	int nhlen, rc, hit;
 
+	c = slot_of(dst, &hit);
+	if (hit && now < c->expires_ns) {
+		*out = c->l2;
+		return 0;
+	}
+	if (hit)
+		c->expires_ns = 0; /* stale: asked anew, cached only if whole */
 	rc = route_get(dst, &out->ifindex, nh, &nhlen);
+	if (!rc)
+		rc = neigh_get(dst->sa_family, out->ifindex, nh, nhlen,
+			       out->dmac);
+	if (!rc && if_mac(out->ifindex, out->smac))
+		rc = -EHOSTUNREACH;
 	if (rc)
 		return rc;
-	rc = neigh_get(dst->sa_family, out->ifindex, nh, nhlen, out->dmac);
-	if (rc)
-		return rc;
-	return if_mac(out->ifindex, out->smac) ? -EHOSTUNREACH : 0;
+	c->expires_ns = now + EGRESS_TTL_NS;
+	c->family = dst->sa_family;
+	c->scope = dst->sa_family == AF_INET6 ?
+		   ((const struct sockaddr_in6 *)dst)->sin6_scope_id : 0;
+	memset(c->addr, 0, sizeof(c->addr));
+	memcpy(c->addr, addr_bytes(dst, &nhlen), (size_t)nhlen);
+	c->l2 = *out;
+	return 0;
 }

@@ -16,7 +16,9 @@ struct egress_l2 {
 };
 
 /* 0, -EHOSTUNREACH (no route), or -EAGAIN (the neighbour is not resolved
- * yet: send a packet the normal way, which resolves it, and ask again). */
+ * yet: send a packet the normal way, which resolves it, and ask again).
+ * A complete answer is cached for a second per destination; a failed one
+ * is not, so the next call asks the kernel again. */
 int egress_resolve(const struct sockaddr *dst, struct egress_l2 *out);
 
 #endif
