@@ -67,6 +67,9 @@ struct media_session {
 	char *last_out[2];                 /* the body last sent to each leg */
 	struct media_session *jnext;       /* on the engine's to-journal list */
 	int jdirty;
+	uint64_t jsum;                     /* of the record last written (CRC-32
+					      and Adler-32 of its bytes); 0:
+					      none, or not known */
 	uint64_t idle_check_ns;            /* next look at its idleness */
 	uint64_t idle_since_ns;            /* reported idle since (last media) */
 	int idle_reported;
@@ -191,6 +194,7 @@ int journal_name(const char *id, char *out, size_t outlen);
 
 int journal_open(struct media_engine *me, char *err, size_t errlen);
 void journal_close(struct media_engine *me);
+/* Write s's record now (unless it is the one last written for s). */
 void journal_save(struct media_engine *me, struct media_session *s);
 void journal_forget(struct media_engine *me, struct media_session *s);
 /* Save s at the end of this media_engine_run (a latch in a batch of
