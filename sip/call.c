@@ -303,7 +303,9 @@ static void call_cdr(struct b2bua *b, struct call *c)
 		.final_status = c->final_status,
 	};
 
-	if (c->ms && (mi = malloc(sizeof(*mi))) &&
+	/* The media counters are for the CDR line only: without a CDR file
+	 * the engine is not asked (a map look-up per port). */
+	if (b->d.cdr && c->ms && (mi = malloc(sizeof(*mi))) &&
 	    media_session_info(b->d.me, c->ms, mi) == 0) {
 		leg_media(&mi->leg[0], &r.leg[0]);
 		leg_media(&mi->leg[1], &r.leg[1]);
