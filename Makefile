@@ -131,6 +131,44 @@ $(BUILD)/sipload: $(BUILD)/obj/tools/sipload.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -lbpf -lm -o $@
 
+# ---- fuzzing (clang libFuzzer) ---------------------------------------------------
+# tests/fuzz/fuzz_*.c are libFuzzer targets over the library built again
+# with clang, coverage and ASan/UBSan (build/fuzz/). `make fuzz` replays
+# each target's corpus (tests/fuzz/corpus/<target>/) and fuzzes it for
+# FUZZ_TIME seconds (finds go to build/fuzz-corpus/, crashes to
+# build/fuzz-crash/); `make fuzz-ci` does the same for FUZZ_CI_TIME
+# seconds, as tests/run.sh does.
+FUZZ_CC       ?= clang
+FUZZ_TIME     ?= 60
+FUZZ_CI_TIME  ?= 20
+FUZZ_FLAGS    := -fsanitize=fuzzer-no-link,address,undefined \
+                 -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB_SRCS := tests/fuzz/fuzz_util.c
+FUZZ_TARGETS  := $(filter-out fuzz_util,$(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+.PHONY: fuzz fuzz-build fuzz-ci
+
+$(BUILD)/fuzz/%.o: %.c $(SKELS) $(BPF_HDRS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(CFLAGS) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libxrelay-fuzz.a: $(LIB_SRCS:%.c=$(BUILD)/fuzz/%.o)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o \
+                 $(FUZZ_LIB_SRCS:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/libxrelay-fuzz.a
+	$(call msg,LD,$@)
+	$(Q)$(FUZZ_CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
+
+fuzz-build: $(addprefix $(BUILD)/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+fuzz-ci: fuzz-build
+	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_CI_TIME) $(FUZZ_TARGETS)
+
 # ---- entry points -----------------------------------------------------------------
 test-build: all $(addprefix $(BUILD)/,$(UNIT_TESTS))
 

@@ -51,6 +51,22 @@ for t in build/test_*; do
 	case "$t" in *"$pattern"*) ;; *) continue ;; esac
 	CMOCKA_MESSAGE_OUTPUT=TAP run_one "$(basename "$t")" "$t"
 done
+# The libFuzzer targets (tests/fuzz/): every corpus input again, then
+# FUZZ_CI_TIME seconds of fuzzing each, two at a time.
+case fuzz in *"$pattern"*)
+	if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
+		echo "ok - fuzz # SKIP ${FUZZ_CC:-clang} is not installed" >"$out"
+		cat "$out"
+		tally fuzz 0
+	elif ! make -s -j"$(nproc)" fuzz-build >"$out" 2>&1; then
+		cat "$out"
+		echo "not ok - fuzz: make fuzz-build failed" >"$out"
+		cat "$out"
+		tally fuzz 1
+	else
+		run_one fuzz sh tests/fuzz/run.sh "${FUZZ_CI_TIME:-20}"
+	fi ;;
+esac
 for t in tests/e2e/test_*.sh; do
 	[ -f "$t" ] || continue
 	case "$t" in *"$pattern"*) ;; *) continue ;; esac
