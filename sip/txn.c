@@ -1004,6 +1004,17 @@ int txl_respond(struct sip_txl *l, struct sip_txn *t, osip_message_t *resp)
 	return rc < 0 ? rc : 0;
 }
 
+void txn_forget(struct sip_txn *t)
+{
+	if (t->state != TXS_COMPLETED ||
+	    (t->kind != TXN_IST && t->kind != TXN_NIST))
+		return;
+	if (t->kind == TXN_IST)
+		t->state = TXS_CONFIRMED; /* ends quietly, no Timer H */
+	retx_stop(t);
+	end_in(t, 0);
+}
+
 int txl_send_stateless(struct sip_txl *l, osip_message_t *msg,
 		       const struct sip_peer *to)
 {

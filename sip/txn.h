@@ -87,6 +87,18 @@ struct sip_txn *txl_request(struct sip_txl *l, osip_message_t *req,
  * Takes ownership of resp. */
 int txl_respond(struct sip_txl *l, struct sip_txn *t, osip_message_t *resp);
 
+/*
+ * After a final non-2xx response: keep nothing (RFC 3261 8.2.7, a
+ * stateless UAS). The response is not retransmitted (Timer G) and the
+ * transaction ends at the next tick, so a retransmission of the request
+ * is a new request and is answered again, and its ACK goes to the TU as
+ * one that matches no transaction. For rejections a flood can cause by
+ * the thousand (503 at the call limit, digest challenges and failures):
+ * a transaction that waits out Timer H or J holds the parsed request for
+ * 32 s. Does nothing in any other state.
+ */
+void txn_forget(struct sip_txn *t);
+
 /* Send outside any transaction (an ACK to a 2xx, a stateless 400). Does
  * not take ownership. */
 int txl_send_stateless(struct sip_txl *l, osip_message_t *msg,

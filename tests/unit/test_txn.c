@@ -943,6 +943,44 @@ static void test_nist_absorb_timer_j(void **state)
 	end_test();
 }
 
+/* txn_forget: a rejection that keeps nothing (RFC 3261 8.2.7). */
+static void test_forget(void **state)
+{
+	struct sip_txn *t, *u, *v;
+
+	(void)state;
+	t = serve(REQ(.method = "INVITE", .branch = "z9hG4bKf1"), &UDP);
+	txl_respond(L, t, resp_to(txn_request(t), 503, "tb"));
+	txn_forget(t);
+	CHECK_EQ(txl_timeout_ms(L), 0, "forgotten: ends at the next tick");
+	txl_tick(L);
+	CHECK_EQ(count(EV_GONE, t), 1, "IST gone at once");
+	CHECK_EQ(stats().active, 0, "nothing active");
+	run_until(64 * T1);
+	CHECK_EQ(E.nsent, 1, "no Timer G: the 503 once");
+	CHECK_EQ(count(EV_TIMEOUT, NULL), 0, "no Timer H");
+	txl_recv(L, REQ(.method = "ACK", .branch = "z9hG4bKf1",
+			.to_tag = "tb"), &UDP);
+	CHECK_EQ(count(EV_REQUEST, NULL), 2, "its ACK goes up, no transaction");
+	txl_recv(L, REQ(.method = "INVITE", .branch = "z9hG4bKf1"), &UDP);
+	CHECK_EQ(count(EV_REQUEST, NULL), 3,
+		 "a retransmission is a new request");
+
+	u = serve(REQ(.method = "REGISTER", .branch = "z9hG4bKf2"), &UDP);
+	txl_respond(L, u, resp_to(txn_request(u), 401, "tb"));
+	txn_forget(u);
+	txl_tick(L);
+	CHECK_EQ(count(EV_GONE, u), 1, "NIST gone at once, no Timer J");
+
+	v = serve(REQ(.method = "OPTIONS", .branch = "z9hG4bKf3"), &UDP);
+	txn_forget(v);
+	txl_tick(L);
+	CHECK_EQ(count(EV_GONE, v), 0, "no final yet: not forgotten");
+	CHECK_EQ(txn_state(v), TXS_TRYING, "still Trying");
+	txl_respond(L, v, resp_to(txn_request(v), 200, "tb"));
+	end_test();
+}
+
 /* ---- CANCEL ------------------------------------------------------------- */
 
 static void test_cancel_find_invite(void **state)
@@ -1356,6 +1394,7 @@ int main(void)
 		T(test_ist_timer_l_no_ack),
 		T(test_ist_respond_rules),
 		T(test_nist_absorb_timer_j),
+		T(test_forget),
 		T(test_cancel_find_invite),
 		T(test_cancel_response_matching),
 		T(test_transport_error),
