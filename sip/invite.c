@@ -254,6 +254,50 @@ static int admit(struct b2bua *b, struct sip_txn *t, const osip_message_t *m)
 	return 0;
 }
 
+/*
+ * A call keeps what crosses its legs in fixed fields (b2bua_internal.h):
+ * an INVITE whose Call-ID, From, To or Contact would not fit gets 513
+ * with a Warning that names the header, rather than a call whose headers
+ * are cut short on the other leg (RFC 4475 3.1.1.7).
+ */
+static int too_large(struct b2bua *b, struct sip_txn *t,
+		     const osip_message_t *m)
+{
+	const size_t cid_max = sizeof(((struct leg *)0)->call_id) - 1;
+	const size_t hdr_max = sizeof(((struct call *)0)->from) - 1;
+	const size_t uri_max = sizeof(((struct leg *)0)->target) - 1;
+	const osip_call_id_t *ci = m->call_id;
+	osip_contact_t *ct = NULL;
+	char *f = NULL, *to = NULL, *u = NULL, warn[160];
+	size_t n = strlen(ci->number) + (ci->host ? 1 + strlen(ci->host) : 0);
+	const char *what = NULL;
+	size_t max = 0;
+
+	osip_from_to_str(m->from, &f);
+	osip_to_to_str(m->to, &to);
+	if (osip_message_get_contact(m, 0, &ct) >= 0 && ct && ct->url)
+		osip_uri_to_str(ct->url, &u);
+	if (n > cid_max)
+		what = "Call-ID", max = cid_max;
+	else if (f && strlen(f) > hdr_max)
+		what = "From", max = hdr_max, n = strlen(f);
+	else if (to && strlen(to) > hdr_max)
+		what = "To", max = hdr_max, n = strlen(to);
+	else if (u && strlen(u) > uri_max)
+		what = "Contact URI", max = uri_max, n = strlen(u);
+	osip_free(f);
+	osip_free(to);
+	osip_free(u);
+	if (!what)
+		return 0;
+	log_warn("sip: INVITE %.60s...: %s of %zu bytes, over the %zu this "
+		 "relay carries: 513", ci->number, what, n, max);
+	snprintf(warn, sizeof(warn), "Warning: 399 xrelay \"%s of %zu bytes, "
+		 "over the %zu this relay carries\"\r\n", what, n, max);
+	b2b_respond(b, t, 513, NULL, warn);
+	return 1;
+}
+
 void invite_new(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		const struct sip_peer *from)
 {
@@ -261,7 +305,8 @@ void invite_new(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 	char *out = NULL;
 	int status = 0;
 
-	if (auth_request(b, t, m, 1) || admit(b, t, m) < 0)
+	if (too_large(b, t, m) || auth_request(b, t, m, 1) ||
+	    admit(b, t, m) < 0)
 		return;
 	c = call_new(b);
 	if (!c) {

@@ -304,23 +304,30 @@ osip_message_t *sipmsg_response(const osip_message_t *req, int status,
 				const char *body, size_t bodylen)
 {
 	struct sb b = { 0 };
-	char to[1024], from[1024], cid[256], tag[20];
+	const osip_call_id_t *c = req->call_id;
+	char *to = NULL, *from = NULL, tag[20];
 
 	if (!to_tag) { /* RFC 3261 8.2.6.2: every response but 100 has one */
 		sipmsg_token(tag, 16);
 		to_tag = tag;
 	}
-	sipmsg_from_str(req, from, sizeof(from));
-	sipmsg_to_str(req, to, sizeof(to));
+	/* As long as they came: a header cut to a buffer's size would not
+	 * parse, and the request would get no answer at all. */
+	if (req->from)
+		osip_from_to_str(req->from, &from);
+	if (req->to)
+		osip_to_to_str(req->to, &to);
 	if (!reason)
 		reason = osip_message_get_reason(status);
 	sb_add(&b, "SIP/2.0 %d %s\r\n", status, reason ? reason : "Unknown");
 	SB_LIST(&b, req, vias, "Via", osip_via_to_str);
-	sb_add(&b, "From: %s\r\nTo: %s", from, to);
+	sb_add(&b, "From: %s\r\nTo: %s", from ? from : "", to ? to : "");
+	osip_free(from);
+	osip_free(to);
 	if (to_tag && !sipmsg_tag(req->to) && status > 100)
 		sb_add(&b, ";tag=%s", to_tag);
-	sb_add(&b, "\r\nCall-ID: %s\r\nCSeq: %s %s\r\n",
-	       sipmsg_call_id(req, cid, sizeof(cid)), req->cseq->number,
+	sb_add(&b, "\r\nCall-ID: %s%s%s\r\nCSeq: %s %s\r\n", c->number,
+	       c->host ? "@" : "", c->host ? c->host : "", req->cseq->number,
 	       req->cseq->method);
 	if (extra)
 		sb_add(&b, "%s", extra);
