@@ -349,8 +349,34 @@ static void via_received(osip_message_t *m, const struct sip_peer *from)
 		osip_via_set_received(v, osip_strdup(ip));
 }
 
-/* A request that does not parse gets 400 when enough of it is there to
- * address a response; either way it is logged with the reason and dropped. */
+/* The status for a request libosip2 parses but we refuse: 505 for another
+ * SIP version, 416 for a Request-URI that is not sip: or sips:, else 400. */
+static int reject_status(const osip_message_t *m)
+{
+	if (m->sip_version && strcasecmp(m->sip_version, "SIP/2.0"))
+		return 505;
+	if (m->req_uri && m->req_uri->scheme &&
+	    strcasecmp(m->req_uri->scheme, "sip") &&
+	    strcasecmp(m->req_uri->scheme, "sips"))
+		return 416;
+	return 400;
+}
+
+/* A request libosip2 cannot parse at all: 400 from its text, when its Via,
+ * From, To, Call-ID and CSeq lines are there to address one. */
+static void raw_reject(struct b2bua *b, const char *buf, size_t len,
+		       const struct sip_peer *from, const char *warn)
+{
+	struct sb r;
+
+	if (sipmsg_raw_response(buf, len, 400, warn, &r) == 0)
+		txl_send_cb(b, from, r.p, r.len);
+	sb_free(&r);
+}
+
+/* A request that does not parse gets 400 (505, 416) when enough of it is
+ * there to address a response; either way it is logged with the reason
+ * and dropped. */
 void b2bua_on_message(void *ctx, const char *buf, size_t len,
 		      const struct sip_peer *from)
 {
@@ -373,18 +399,34 @@ void b2bua_on_message(void *ctx, const char *buf, size_t len,
 	log_warn("sip: malformed message from %s (%zu bytes): %s",
 		 netaddr_str((const struct sockaddr *)&from->addr, a, sizeof(a)),
 		 len, why);
-	if (len < 8 || !strncmp(buf, "SIP/2.0 ", 8))
+	if (len < 8 || !strncmp(buf, "SIP/", 4))
 		return; /* nobody to answer for a response */
+	snprintf(warn, sizeof(warn), "Warning: 399 xrelay \"%s\"\r\n", why);
 	if (osip_message_init(&m) != 0)
 		return;
-	if (osip_message_parse(m, buf, len) == 0 && m->call_id &&
-	    m->call_id->number && m->cseq && m->cseq->number &&
-	    m->cseq->method && m->from && m->to &&
-	    osip_list_size(&m->vias) > 0 && MSG_IS_REQUEST(m) &&
-	    strcmp(m->sip_method ? m->sip_method : "", "ACK")) {
-		snprintf(warn, sizeof(warn), "Warning: 399 xrelay \"%s\"\r\n",
-			 why);
-		b2b_stateless(b, m, from, 400, warn);
+	if (osip_message_parse(m, buf, len) == 0) {
+		osip_message_t *r = NULL;
+
+		if (!m->call_id || !m->call_id->number || !m->cseq ||
+		    !m->cseq->number || !m->cseq->method || !m->from ||
+		    !m->to || osip_list_size(&m->vias) == 0 ||
+		    !MSG_IS_REQUEST(m) ||
+		    !strcmp(m->sip_method ? m->sip_method : "", "ACK"))
+			; /* nothing to address an answer, or no answer */
+		else if (strlen(m->cseq->number) > 9 ||
+			 m->cseq->number[strspn(m->cseq->number, "0123456789")])
+			/* a response copies the CSeq, and one we build must
+			 * parse: answer from the text */
+			raw_reject(b, buf, len, from, warn);
+		else
+			r = sipmsg_response(m, reject_status(m), NULL, NULL,
+					    warn, NULL, NULL, 0);
+		if (r) {
+			txl_send_stateless(b->txl, r, from);
+			osip_message_free(r);
+		}
+	} else {
+		raw_reject(b, buf, len, from, warn);
 	}
 	osip_message_free(m);
 }

@@ -61,6 +61,23 @@ void sipmsg_init(void)
 	}
 }
 
+/* 1*DIGIT below max (leading zeros allowed, white space around not). */
+static int number_below(const char *s, unsigned long max)
+{
+	unsigned long v = 0;
+
+	if (!s || !*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v >= max)
+			return 0;
+	}
+	return 1;
+}
+
 osip_message_t *sipmsg_parse(const char *buf, size_t len, char *why,
 			     size_t whylen)
 {
@@ -93,6 +110,30 @@ osip_message_t *sipmsg_parse(const char *buf, size_t len, char *why,
 	    strcmp(m->sip_method, "ACK") && strcmp(m->sip_method, "CANCEL")) {
 		snprintf(why, whylen, "CSeq method '%s' differs from the "
 			 "request's '%s'", m->cseq->method, m->sip_method);
+		goto bad;
+	}
+	/* What libosip2 takes as it comes (RFC 4475 3.1.2.3-5, 3.1.2.16,
+	 * 3.1.2.19). */
+	if (!m->sip_version || strcasecmp(m->sip_version, "SIP/2.0")) {
+		snprintf(why, whylen, "SIP version '%.16s' (only SIP/2.0)",
+			 m->sip_version ? m->sip_version : "");
+		goto bad;
+	}
+	if (MSG_IS_RESPONSE(m) && (m->status_code < 100 ||
+				   m->status_code > 699)) {
+		snprintf(why, whylen, "status code out of 100-699");
+		goto bad;
+	}
+	if (!number_below(m->cseq->number, 1ul << 31)) { /* RFC 3261 8.1.1.5 */
+		snprintf(why, whylen, "CSeq number '%.24s' is not a number "
+			 "below 2^31", m->cseq->number);
+		goto bad;
+	}
+	if (m->content_length &&
+	    !number_below(m->content_length->value, 1ul << 31)) {
+		snprintf(why, whylen, "Content-Length '%.24s' is not a number",
+			 m->content_length->value ? m->content_length->value :
+			 "");
 		goto bad;
 	}
 	return m;
@@ -385,4 +426,124 @@ int sipmsg_uri_str_peer(const char *uri, struct sip_peer *out)
 		rc = sipmsg_uri_peer(u, out);
 	osip_uri_free(u);
 	return rc;
+}
+
+/* ---- answering what libosip2 cannot parse -------------------------------- */
+
+/* The end of the header line at p (its folded continuation lines
+ * included), at most end. */
+static const char *raw_line_end(const char *p, const char *end)
+{
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			return end;
+		if (nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
+			return nl + 1;
+		p = nl + 1;
+	}
+}
+
+/* A header value as one line: folds and control characters become
+ * spaces, outer white space goes. */
+static void raw_value(struct sb *out, const char *v, const char *end)
+{
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (unsigned char)end[-1] <= ' ')
+		end--;
+	for (; v < end; v++)
+		sb_add(out, "%c", (unsigned char)*v < ' ' || *v == 0x7f ?
+		       ' ' : *v);
+}
+
+static int has_tag(const char *v, const char *end)
+{
+	for (; end - v >= 4; v++)
+		if (!strncasecmp(v, "tag=", 4))
+			return 1;
+	return 0;
+}
+
+static int raw_name_is(const char *p, size_t n, const char *full, char compact)
+{
+	return (n == strlen(full) && !strncasecmp(p, full, n)) ||
+	       (n == 1 && tolower((unsigned char)*p) == compact);
+}
+
+int sipmsg_raw_response(const char *buf, size_t len, int status,
+			const char *extra, struct sb *out)
+{
+	const char *end = buf + len, *p, *hend, *eol, *colon;
+	const char *from = NULL, *to = NULL, *cid = NULL, *cseq = NULL;
+	const char *from_e = NULL, *to_e = NULL, *cid_e = NULL, *cseq_e = NULL;
+	const char *reason = osip_message_get_reason(status);
+	size_t mlen = 0, nvia = 0;
+	char tag[20];
+
+	memset(out, 0, sizeof(*out));
+	while (mlen < len && buf[mlen] > ' ' && buf[mlen] != 0x7f)
+		mlen++;
+	/* A request line: "METHOD SP ..."; never a response, never ACK */
+	if (!mlen || mlen >= len || buf[mlen] != ' ' ||
+	    !strncmp(buf, "SIP/", 4) || (mlen == 3 && !memcmp(buf, "ACK", 3)))
+		return -1;
+	p = memchr(buf, '\n', len);
+	if (!p)
+		return -1;
+	hend = p + 1;
+	/* The header block: up to the first empty line. */
+	for (p = hend; p < end && *p != '\r' && *p != '\n'; p = eol)
+		eol = raw_line_end(p, end);
+	hend = p;
+	sb_add(out, "SIP/2.0 %d %s\r\n", status, reason ? reason : "Bad Request");
+	for (p = memchr(buf, '\n', len) + 1; p < hend; p = eol) {
+		size_t n;
+
+		eol = raw_line_end(p, hend);
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (!colon)
+			continue;
+		for (n = (size_t)(colon - p); n && (p[n - 1] == ' ' ||
+						     p[n - 1] == '\t'); n--)
+			;
+		if (raw_name_is(p, n, "via", 'v')) {
+			sb_add(out, "Via: ");
+			raw_value(out, colon + 1, eol);
+			sb_add(out, "\r\n");
+			nvia++;
+		} else if (!from && raw_name_is(p, n, "from", 'f')) {
+			from = colon + 1, from_e = eol;
+		} else if (!to && raw_name_is(p, n, "to", 't')) {
+			to = colon + 1, to_e = eol;
+		} else if (!cid && raw_name_is(p, n, "call-id", 'i')) {
+			cid = colon + 1, cid_e = eol;
+		} else if (!cseq && raw_name_is(p, n, "cseq", 0)) {
+			cseq = colon + 1, cseq_e = eol;
+		}
+	}
+	if (!nvia || !from || !to || !cid || !cseq) {
+		sb_free(out);
+		return -1; /* nothing to address a response with */
+	}
+	sb_add(out, "From: ");
+	raw_value(out, from, from_e);
+	sb_add(out, "\r\nTo: ");
+	raw_value(out, to, to_e);
+	if (!has_tag(to, to_e)) {
+		sipmsg_token(tag, 16);
+		sb_add(out, ";tag=%s", tag);
+	}
+	sb_add(out, "\r\nCall-ID: ");
+	raw_value(out, cid, cid_e);
+	sb_add(out, "\r\nCSeq: ");
+	raw_value(out, cseq, cseq_e);
+	sb_add(out, "\r\n%sServer: xrelay\r\nContent-Length: 0\r\n\r\n",
+	       extra ? extra : "");
+	if (out->oom) {
+		sb_free(out);
+		return -1;
+	}
+	return 0;
 }

@@ -70,6 +70,17 @@ osip_message_t *sipmsg_response(const osip_message_t *req, int status,
 				const char *extra, const char *ctype,
 				const char *body, size_t bodylen);
 
+/*
+ * A response to a request that libosip2 cannot parse, from its text: the
+ * Via, From, To, Call-ID and CSeq lines as they came (folds and control
+ * characters made spaces, a To tag added), then extra. For a 400 to a
+ * request whose start line or a header is malformed (RFC 4475 3.1.2).
+ * -1, and out empty, for a response, an ACK, or a request that lacks one
+ * of those headers: nothing can address an answer.
+ */
+int sipmsg_raw_response(const char *buf, size_t len, int status,
+			const char *extra, struct sb *out);
+
 /* A SIP URI to the address to send to: numeric host or a DNS name
  * (resolved now, blocking), port (default 5060), transport param. */
 int sipmsg_uri_peer(const osip_uri_t *u, struct sip_peer *out);
