@@ -389,6 +389,16 @@ void b2bua_on_message(void *ctx, const char *buf, size_t len,
 			  (const struct sockaddr *)&from->addr, a, sizeof(a)),
 			  (int)strcspn(buf, "\r\n"), buf);
 	capture(b, 0, from, buf, len);
+	if (m && MSG_IS_RESPONSE(m) && osip_list_size(&m->vias) != 1) {
+		/* RFC 3261 8.1.3.3: we sent one Via; more is someone else's
+		 * response (RFC 4475 3.3.10) */
+		log_warn("sip: a response from %s with %d Vias, not one: not "
+			 "for us, dropped", netaddr_str((const struct sockaddr *)
+			 &from->addr, a, sizeof(a)), osip_list_size(&m->vias));
+		b->st.malformed++;
+		osip_message_free(m);
+		return;
+	}
 	if (m) {
 		count_msg(b, B2B_RX, buf, len);
 		via_received(m, from);
