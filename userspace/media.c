@@ -100,14 +100,24 @@ static int find_addresses(struct media_engine *me, char *err, size_t errlen)
 	return rc;
 }
 
-/* The relay address the kernel would use toward peer (or the first one). */
+/* The relay address the kernel would use toward peer (or the first one).
+ * With a single address of the peer's family, that one: the kernel is not
+ * asked (a socket per leg, in every call's set-up). */
 static struct addrpool *pool_toward(struct media_engine *me,
 				    const struct sockaddr *peer)
 {
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
-	int fd;
+	struct addrpool *only = NULL;
+	int fd, same = 0;
 
+	for (int i = 0; peer && i < me->npools; i++)
+		if (me->pools[i].addr.ss_family == peer->sa_family) {
+			only = &me->pools[i];
+			same++;
+		}
+	if (same == 1)
+		return only;
 	if (peer && peer->sa_family) {
 		struct sockaddr_storage p;
 
