@@ -297,6 +297,81 @@ static void out_of_dialog(struct b2bua *b, struct sip_txn *t,
 		b2b_respond(b, t, 481, NULL, NULL);
 }
 
+/* Does the INVITE's Accept (if any) take an SDP answer? */
+static int accepts_sdp(const osip_message_t *m)
+{
+	int n = osip_list_size(&m->accepts);
+
+	for (int i = 0; i < n; i++) {
+		const osip_accept_t *a = osip_list_get(&m->accepts, i);
+
+		if (!a || !a->type || !a->subtype ||
+		    ((!strcasecmp(a->type, "application") ||
+		      !strcmp(a->type, "*")) &&
+		     (!strcasecmp(a->subtype, "sdp") ||
+		      !strcmp(a->subtype, "*"))))
+			return 1;
+	}
+	return n == 0;
+}
+
+/*
+ * What a UAS refuses before the method's own handling (RFC 3261 8.2.2,
+ * 8.2.3; RFC 4475 3.3.5, 3.3.6, 3.3.15): an option in Require that we do
+ * not support gets 420 listing it in Unsupported; an INVITE or UPDATE
+ * whose body is not SDP gets 415 with our Accept (the media engine reads
+ * nothing else, and dropping the body would turn the call into a late
+ * offer that A did not make); an INVITE whose Accept has no SDP gets 406.
+ */
+static int refuse_request(struct b2bua *b, struct sip_txn *t,
+			  const osip_message_t *m)
+{
+	const char *meth = m->sip_method;
+	const osip_content_type_t *ct = m->content_type;
+	osip_body_t *body = NULL;
+	osip_header_t *h = NULL;
+	struct sb un = { 0 };
+	int pos = 0;
+
+	while ((pos = osip_message_header_get_byname(m, "require", pos,
+						     &h)) >= 0) {
+		for (const char *p = h && h->hvalue ? h->hvalue : ""; *p; ) {
+			size_t n;
+
+			p += strspn(p, " \t,");
+			n = strcspn(p, " \t,");
+			if (n && strncasecmp(p, "100rel", n > 6 ? n : 6) &&
+			    strncasecmp(p, "timer", n > 5 ? n : 5))
+				sb_add(&un, "%s%.*s",
+				       un.len ? ", " : "Unsupported: ",
+				       (int)(n > 64 ? 64 : n), p);
+			p += n;
+		}
+		pos++;
+	}
+	if (un.len) {
+		sb_add(&un, "\r\n");
+		b2b_respond(b, t, 420, NULL, un.oom ? NULL : un.p);
+		sb_free(&un);
+		return 1;
+	}
+	if ((!strcmp(meth, "INVITE") || !strcmp(meth, "UPDATE")) &&
+	    osip_message_get_body(m, 0, &body) >= 0 && body && body->length &&
+	    ct && ct->type && ct->subtype &&
+	    (strcasecmp(ct->type, "application") ||
+	     strcasecmp(ct->subtype, "sdp"))) {
+		b2b_respond(b, t, 415, NULL, "Accept: application/sdp\r\n");
+		return 1;
+	}
+	if (!strcmp(meth, "INVITE") && !accepts_sdp(m)) {
+		b2b_respond(b, t, 406, NULL, "Warning: 399 xrelay \"the answer "
+			    "would be application/sdp, which Accept does not "
+			    "list\"\r\n");
+		return 1;
+	}
+	return 0;
+}
+
 static void on_request(void *ctx, struct sip_txn *t, osip_message_t *m,
 		       const struct sip_peer *from)
 {
@@ -316,6 +391,8 @@ static void on_request(void *ctx, struct sip_txn *t, osip_message_t *m,
 		b2b_respond(b, t, 483, NULL, NULL);
 		return;
 	}
+	if (strcmp(m->sip_method, "CANCEL") && refuse_request(b, t, m))
+		return;
 	if (!tag) {
 		out_of_dialog(b, t, m, from);
 		return;

@@ -243,6 +243,9 @@ static int admit(struct b2bua *b, struct sip_txn *t, const osip_message_t *m)
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 			 b->cfg.retry_after_s);
 		b2b_respond(b, t, 503, NULL, extra);
+		/* Stateless (RFC 3261 8.2.7): a flood over the limit leaves
+		 * no transaction behind for Timer H. */
+		txn_forget(t);
 		cdr_refused(b, m, 503);
 		return -1;
 	}

@@ -15,6 +15,54 @@
 #include "netaddr.h"
 #include "registrar.h"
 
+/*
+ * Requests whose credentials failed (wrong password, a nonce not ours or
+ * replayed, someone else's name, malformed): the first one is logged at
+ * once, then at most one line per AUTH_LOG_MS with the count since the
+ * last line, so a password-guessing flood is seen but does not flood the
+ * log. One B2BUA per process (the SIP thread), hence file scope.
+ */
+#define AUTH_LOG_MS 10000
+
+static struct {
+	uint64_t logged_ms, failed, total;
+} auth_log;
+
+static void auth_failed(struct sip_txn *t, const osip_message_t *m,
+			const osip_authorization_t *a, int status)
+{
+	uint64_t now = b2b_now_ms();
+	char src[NETADDR_STRLEN + 8];
+	const char *u = a && a->username ? a->username : "";
+
+	auth_log.failed++;
+	auth_log.total++;
+	if (auth_log.logged_ms && now - auth_log.logged_ms < AUTH_LOG_MS)
+		return;
+	log_warn("auth: %llu %s with wrong credentials (%llu since start); the "
+		 "last: %s from %s as user %.64s, answered %d (a phone with a "
+		 "wrong password, or someone guessing: check the users file or "
+		 "block the source)",
+		 (unsigned long long)auth_log.failed,
+		 auth_log.failed == 1 ? "request" : "requests",
+		 (unsigned long long)auth_log.total, m->sip_method,
+		 netaddr_str((const struct sockaddr *)&txn_peer(t)->addr, src,
+			     sizeof(src)), *u ? u : "(none)", status);
+	auth_log.failed = 0;
+	auth_log.logged_ms = now;
+}
+
+/* A rejection answered statelessly (RFC 3261 8.2.7: "the most common use
+ * of a stateless UAS is to respond to an unauthenticated request with a
+ * WWW-Authenticate challenge"): a flood of them leaves no transactions
+ * behind for 32 s. */
+static void reject(struct b2bua *b, struct sip_txn *t, int status,
+		   const char *extra)
+{
+	b2b_respond(b, t, status, NULL, extra);
+	txn_forget(t);
+}
+
 int auth_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		 int proxy)
 {
@@ -39,7 +87,8 @@ int auth_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		 * or registering as someone else with one's password). */
 		if (m->from && m->from->url && m->from->url->username &&
 		    strcmp(m->from->url->username, user)) {
-			b2b_respond(b, t, 403, NULL, NULL);
+			auth_failed(t, m, a, 403);
+			reject(b, t, 403, NULL);
 			return 1;
 		}
 		return 0;
@@ -49,14 +98,16 @@ int auth_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 			       sizeof(chal));
 		snprintf(extra, sizeof(extra), "%s: %s\r\n",
 			 proxy ? "Proxy-Authenticate" : "WWW-Authenticate", chal);
-		b2b_respond(b, t, proxy ? 407 : 401, NULL, extra);
+		reject(b, t, proxy ? 407 : 401, extra);
 		return 1;
 	case AUTH_MALFORMED:
-		b2b_respond(b, t, 400, NULL, NULL);
+		auth_failed(t, m, a, 400);
+		reject(b, t, 400, NULL);
 		return 1;
 	case AUTH_FAILED:
 	default:
-		b2b_respond(b, t, 403, NULL, NULL);
+		auth_failed(t, m, a, 403);
+		reject(b, t, 403, NULL);
 		return 1;
 	}
 }
