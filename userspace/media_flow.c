@@ -165,6 +165,13 @@ void flow_sync(struct media_engine *me, struct comp *c)
 		} else if (rc == 0) {
 			if (c->flow_on &&
 			    fastpath_flow_get(me->fp, &k, &old) == 0) {
+				/* The same rewrite (the other leg latched
+				 * where its SDP said): left alone, so that
+				 * nothing the program counts meanwhile is
+				 * lost and its RTP statistics go on. */
+				if (memcmp(&v, &old, offsetof(struct xr_flow,
+							      packets)) == 0)
+					goto port;
 				v.packets = old.packets;
 				v.bytes = old.bytes;
 				v.last_seen_ns = old.last_seen_ns;
@@ -181,6 +188,7 @@ void flow_sync(struct media_engine *me, struct comp *c)
 			}
 		}
 	}
+port:
 	port_entry_sync(me, c, 1);
 }
 
