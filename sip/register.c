@@ -163,6 +163,25 @@ static int register_error(struct b2bua *b, struct sip_txn *t, int rc)
 	return rc;
 }
 
+/* Is uri the URI of one of the first n Contacts too? The same binding
+ * twice in one REGISTER is one binding: the second must not fail the
+ * first's CSeq check (RFC 4475 3.1.1.4: two URIs that only differ in
+ * escaped NULs, which libosip2 reads as the same). */
+static int seen_before(const osip_message_t *m, int n, const char *uri)
+{
+	char other[REG_URI_MAX];
+
+	for (int i = 0; i < n; i++) {
+		osip_contact_t *ct = osip_list_get(&m->contacts, i);
+
+		if (ct && ct->url &&
+		    !sipmsg_uri_str(ct->url, other, sizeof(other)) &&
+		    !strcmp(other, uri))
+			return 1;
+	}
+	return 0;
+}
+
 void register_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		      const struct sip_peer *from)
 {
@@ -198,7 +217,8 @@ void register_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 			}
 			break;
 		}
-		if (!ct || !ct->url || sipmsg_uri_str(ct->url, uri, sizeof(uri)))
+		if (!ct || !ct->url || sipmsg_uri_str(ct->url, uri, sizeof(uri)) ||
+		    seen_before(m, i, uri))
 			continue;
 		rc = registrar_update(b->d.reg, aor, uri,
 				      (uint32_t)expires_of(m, ct), cid, cseq,
