@@ -21,6 +21,7 @@
 
 #define TP_MAX_LISTEN 16
 #define TP_MAX_CONNS 4096
+#define TP_UDP_RCVBUF (4 << 20) /* a UDP listener's receive buffer */
 
 enum ep_kind { EP_UDP, EP_TCP_LISTEN, EP_CONN };
 
@@ -150,6 +151,34 @@ static void ep_mod(struct sip_transport *tp, struct conn *c)
 	epoll_ctl(tp->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+/*
+ * A UDP listener gets a few MB of receive buffer, not the default 208 KB:
+ * every call's requests and responses arrive on it, and a burst (a call
+ * peak, a registration storm) should wait there rather than be dropped
+ * and cost the peers a T1 retransmission. SO_RCVBUF is capped at
+ * net.core.rmem_max; SO_RCVBUFFORCE passes it with CAP_NET_ADMIN. Neither
+ * is fatal: a smaller buffer is said at debug level.
+ */
+static void udp_rcvbuf(int fd, const struct sockaddr *addr)
+{
+	int want = TP_UDP_RCVBUF, got = 0;
+	socklen_t sl = sizeof(got);
+	char a[NETADDR_STRLEN];
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &sl) == 0 &&
+	    got / 2 >= want) /* the kernel doubles it for its overhead */
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want));
+	sl = sizeof(got);
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &sl) == 0 &&
+	    got / 2 < want)
+		log_debug("sip: udp:%s: receive buffer %d bytes, not %d "
+			  "(net.core.rmem_max caps it, and no CAP_NET_ADMIN "
+			  "to pass it): raise rmem_max for call peaks",
+			  netaddr_str(addr, a, sizeof(a)), got / 2, want);
+}
+
 int tp_listen(struct sip_transport *tp, enum sip_proto proto,
 	      const struct sockaddr *addr, char *err, size_t errlen)
 {
@@ -169,6 +198,8 @@ int tp_listen(struct sip_transport *tp, enum sip_proto proto,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (addr->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (proto == SIP_UDP)
+		udp_rcvbuf(fd, addr);
 	if (bind(fd, addr, netaddr_len(addr)) < 0)
 		goto fail;
 	if (proto == SIP_TCP && listen(fd, 128) < 0)

@@ -18,6 +18,7 @@
 #define BATCH   64
 #define PKT_MAX 2048
 #define CMSG_SZ 64
+#define RCVBUF  (4 << 20) /* a socket's receive buffer */
 
 /* What epoll's data.ptr points at: one socket the io reads. */
 struct io_sock {
@@ -57,16 +58,44 @@ struct relay_io {
 	uint8_t cbuf[BATCH][CMSG_SZ];
 };
 
+/*
+ * A receive buffer of want bytes: SO_RCVBUF, capped at net.core.rmem_max;
+ * past it with SO_RCVBUFFORCE if force (CAP_NET_ADMIN). A smaller buffer
+ * is not fatal; it is said at debug level, unless what is NULL (a port's
+ * socket in socket mode: one line per port would be too many).
+ */
+static void rcvbuf(int fd, int want, int force, const char *what)
+{
+	int got = 0;
+	socklen_t sl = sizeof(got);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &sl) == 0 &&
+	    got / 2 >= want) /* the kernel doubles it for its overhead */
+		return;
+	if (force) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want));
+		sl = sizeof(got);
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &sl) == 0 &&
+		    got / 2 >= want)
+			return;
+	}
+	if (what)
+		log_debug("relay: %s: receive buffer %d bytes, not %d (net.core."
+			  "rmem_max caps it%s)", what, got / 2, want,
+			  force ? ", and no CAP_NET_ADMIN to pass it" : "");
+}
+
 static int udp_socket(int family, const struct sockaddr *bind_to)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1, rcv = 4 << 20;
+	int one = 1;
 
 	if (fd < 0)
 		return -errno;
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	rcvbuf(fd, RCVBUF, 0, NULL);
 	if (bind(fd, bind_to, netaddr_len(bind_to)) < 0) {
 		int e = -errno;
 
@@ -102,6 +131,10 @@ static int open_steered(struct relay_io *io, struct fastpath *fp, char *err,
 			 "raw sockets need CAP_NET_RAW", strerror(errno));
 		return -EPERM;
 	}
+	/* Each takes the first packets of every relay port of its family:
+	 * past rmem_max if it must. */
+	rcvbuf(io->steer4.fd, RCVBUF, 1, "the steered IPv4 socket");
+	rcvbuf(io->steer6.fd, RCVBUF, 1, "the steered IPv6 socket");
 	setsockopt(io->steer4.fd, IPPROTO_IP, IP_RECVORIGDSTADDR, &one,
 		   sizeof(one));
 	setsockopt(io->steer6.fd, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR, &one,
