@@ -16,6 +16,8 @@
 #include "relay_io.h"
 
 #define BATCH   64
+#define ROUNDS  4  /* batches read per event and run: 256 packets, as SIP
+		      reads 256 messages a turn */
 #define PKT_MAX 2048
 #define CMSG_SZ 64
 #define RCVBUF  (4 << 20) /* a socket's receive buffer */
@@ -413,29 +415,37 @@ int relay_io_handle(struct relay_io *io, const struct epoll_event *ev,
 
 	if (!s || s->tag != RELAY_IO_TAG)
 		return 0;
-	for (int i = 0; i < BATCH; i++) {
-		struct msghdr *mh = &io->msgs[i].msg_hdr;
+	/* Full batches while the socket has more, up to ROUNDS: a busy
+	 * steered socket (every port's first packets) gets as many reads a
+	 * turn as the SIP listener. */
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < BATCH; i++) {
+			struct msghdr *mh = &io->msgs[i].msg_hdr;
 
-		memset(mh, 0, sizeof(*mh));
-		mh->msg_name = &io->src[i];
-		mh->msg_namelen = sizeof(io->src[i]);
-		mh->msg_iov = &io->iov[i];
-		mh->msg_iovlen = 1;
-		mh->msg_control = io->steered ? io->cbuf[i] : NULL;
-		mh->msg_controllen = io->steered ? CMSG_SZ : 0;
-	}
-	n = recvmmsg(s->fd, io->msgs, BATCH, MSG_DONTWAIT, NULL);
-	for (int i = 0; i < n; i++) {
-		if (io->steered) {
-			if (orig_dst(&io->msgs[i].msg_hdr, &local))
-				continue;
-		} else {
-			local = s->local;
+			memset(mh, 0, sizeof(*mh));
+			mh->msg_name = &io->src[i];
+			mh->msg_namelen = sizeof(io->src[i]);
+			mh->msg_iov = &io->iov[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = io->steered ? io->cbuf[i] : NULL;
+			mh->msg_controllen = io->steered ? CMSG_SZ : 0;
 		}
-		cb(arg, io->steered ? NULL : s->owner,
-		   (struct sockaddr *)&local, (struct sockaddr *)&io->src[i],
-		   io->rbuf[i], io->msgs[i].msg_len);
+		n = recvmmsg(s->fd, io->msgs, BATCH, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n; i++) {
+			if (io->steered) {
+				if (orig_dst(&io->msgs[i].msg_hdr, &local))
+					continue;
+			} else {
+				local = s->local;
+			}
+			cb(arg, io->steered ? NULL : s->owner,
+			   (struct sockaddr *)&local,
+			   (struct sockaddr *)&io->src[i], io->rbuf[i],
+			   io->msgs[i].msg_len);
+		}
+		relay_io_flush(io);
+		if (n < BATCH)
+			break;
 	}
-	relay_io_flush(io);
 	return 1;
 }

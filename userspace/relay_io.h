@@ -61,7 +61,8 @@ void relay_io_set_sent_cb(struct relay_io *io, relay_io_sent_cb cb,
 			  void *arg);
 
 /* An epoll event of one of the io's sockets: read a batch, call cb per
- * packet, then flush. Returns 0 if the event was not the io's. */
+ * packet, then flush; again while the batches come full, up to 256
+ * packets. Returns 0 if the event was not the io's. */
 int relay_io_handle(struct relay_io *io, const struct epoll_event *ev,
 		    relay_io_cb cb, void *arg);
 
