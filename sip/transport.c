@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -43,6 +44,9 @@ struct conn {
 	int fd;
 	int connecting;
 	int dead; /* failed while sending: tp_run closes it (conn_kill) */
+	uint64_t owed_since_ms; /* a message is owed (accepted and none yet,
+				   or part of one came): since then; 0: none */
+	unsigned long msgs;     /* delivered */
 	struct sockaddr_storage remote, local;
 	char *in, *out;
 	size_t inlen, incap, outlen, outcap;
@@ -57,6 +61,8 @@ struct sip_transport {
 	struct conn *conns;
 	uint32_t next_id;
 	int ndead; /* connections marked dead, not closed yet */
+	unsigned stall_ms;      /* TP_TCP_STALL_MS unless a test set it */
+	uint64_t next_sweep_ms; /* when tp_run looks for stalled connections */
 	struct tp_stats st;
 	char buf[TP_MAX_MSG + 1];
 };
@@ -75,7 +81,22 @@ struct sip_transport *tp_new(tp_message_cb cb, void *ctx)
 	tp->cb = cb;
 	tp->ctx = ctx;
 	tp->next_id = 1;
+	tp->stall_ms = TP_TCP_STALL_MS;
 	return tp;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void tp_set_stall_ms(struct sip_transport *tp, unsigned ms)
+{
+	tp->stall_ms = ms ? ms : TP_TCP_STALL_MS;
+	tp->next_sweep_ms = 0;
 }
 
 static void conn_close(struct sip_transport *tp, struct conn *c)
@@ -298,6 +319,8 @@ static void tcp_accept(struct sip_transport *tp, struct listener *l)
 			return;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = conn_new(tp, fd, (struct sockaddr *)&ss);
+		if (c) /* it owes us a first message */
+			c->owed_since_ms = now_ms();
 		if (!c || ep_add(tp, fd, EPOLLIN, &c->ep) < 0) {
 			if (c)
 				conn_close(tp, c);
@@ -384,14 +407,27 @@ static int conn_frame(struct sip_transport *tp, struct conn *c)
 		tp->buf[total] = 0;
 		memmove(c->in, c->in + total, c->inlen - total);
 		c->inlen -= total;
+		c->msgs++;
 		deliver(tp, tp->buf, total, &from);
 		if (c->dead) /* the callback's reply on it failed */
 			return 0;
 	}
 }
 
+/* After a read: a message is owed from when part of one came (or from the
+ * accept, until a first one came) until one completes. CRLF keep-alives
+ * owe nothing on a connection that has sent a message. */
+static void conn_owed(struct conn *c, unsigned long msgs_before)
+{
+	if (c->msgs != msgs_before)
+		c->owed_since_ms = c->inlen ? now_ms() : 0;
+	else if (c->inlen && !c->owed_since_ms)
+		c->owed_since_ms = now_ms();
+}
+
 static int conn_read(struct sip_transport *tp, struct conn *c)
 {
+	unsigned long msgs = c->msgs;
 	ssize_t n;
 
 	for (;;) {
@@ -410,8 +446,10 @@ static int conn_read(struct sip_transport *tp, struct conn *c)
 		n = read(c->fd, c->in + c->inlen, c->incap - c->inlen - 1);
 		if (n == 0)
 			return -1;
-		if (n < 0)
+		if (n < 0) {
+			conn_owed(c, msgs);
 			return errno == EAGAIN ? 0 : -1;
+		}
 		c->inlen += (size_t)n;
 		if (conn_frame(tp, c) < 0) {
 			char a[NETADDR_STRLEN];
@@ -425,6 +463,42 @@ static int conn_read(struct sip_transport *tp, struct conn *c)
 		}
 		if (c->dead) /* leave it to tp_run */
 			return 0;
+	}
+}
+
+/*
+ * A connection that owes a message for stall_ms is closed: part of one
+ * came and the rest does not (however slowly it trickles), or it was
+ * accepted and sent none. Otherwise a peer could hold its buffer (up to
+ * TP_MAX_MSG) and one of the TP_MAX_CONNS slots for as long as it likes.
+ * A connection that has sent whole messages may stay idle.
+ */
+static void sweep_stalled(struct sip_transport *tp)
+{
+	uint64_t now = now_ms();
+	struct conn *c, *next;
+	char a[NETADDR_STRLEN];
+
+	if (now < tp->next_sweep_ms)
+		return;
+	tp->next_sweep_ms = now + (tp->stall_ms / 4 < 1000 ?
+				   tp->stall_ms / 4 + 1 : 1000);
+	for (c = tp->conns; c; c = next) {
+		next = c->next;
+		if (c->dead || !c->owed_since_ms ||
+		    now - c->owed_since_ms < tp->stall_ms)
+			continue;
+		netaddr_str((struct sockaddr *)&c->remote, a, sizeof(a));
+		if (c->inlen)
+			log_warn("sip: tcp from %s: %zu bytes of a message, and "
+				 "not the rest for %u ms: closing the connection",
+				 a, c->inlen, tp->stall_ms);
+		else
+			log_warn("sip: tcp from %s: connected and sent no "
+				 "message for %u ms: closing the connection",
+				 a, tp->stall_ms);
+		tp->st.tcp_stalled++;
+		conn_close(tp, c);
 	}
 }
 
@@ -489,6 +563,7 @@ void tp_run(struct sip_transport *tp)
 		if (c->dead)
 			conn_close(tp, c);
 	}
+	sweep_stalled(tp);
 }
 
 /* ---- sending ------------------------------------------------------------------ */

@@ -15,6 +15,9 @@
 #include "sip_peer.h"
 
 #define TP_MAX_MSG 65535 /* a bigger message closes the TCP connection */
+/* A TCP connection that owes the rest of a message this long, or was
+ * accepted and sent no message in this time, is closed (see tp_run). */
+#define TP_TCP_STALL_MS 20000
 
 struct sip_transport;
 
@@ -30,8 +33,12 @@ void tp_set_ctx(struct sip_transport *tp, void *ctx);
 int tp_listen(struct sip_transport *tp, enum sip_proto proto,
 	      const struct sockaddr *addr, char *err, size_t errlen);
 int tp_fd(const struct sip_transport *tp);
-/* Read and dispatch whatever is ready; never blocks. */
+/* Read and dispatch whatever is ready; never blocks. It also closes
+ * stalled TCP connections (TP_TCP_STALL_MS): call it at least once a
+ * second, as the daemon's loop does. */
 void tp_run(struct sip_transport *tp);
+/* Tests: another stall time (0: TP_TCP_STALL_MS). */
+void tp_set_stall_ms(struct sip_transport *tp, unsigned ms);
 /* Send one message. UDP: from the socket of to->local's family (and address
  * when bound to one). TCP: on connection to->conn, or one to to->addr
  * (reused, or opened now: the bytes wait until it connects). */
@@ -48,6 +55,7 @@ int tp_is_local(struct sip_transport *tp, const struct sockaddr *addr);
 struct tp_stats {
 	unsigned long long rx_msgs, tx_msgs, rx_bytes, tx_bytes;
 	unsigned long long tcp_accepted, tcp_closed, oversized, send_errors;
+	unsigned long long tcp_stalled; /* closed by the stall timeout */
 	unsigned tcp_open;
 };
 void tp_stats(const struct sip_transport *tp, struct tp_stats *out);
