@@ -491,7 +491,7 @@ void b2bua_on_message(void *ctx, const char *buf, size_t len,
 	snprintf(warn, sizeof(warn), "Warning: 399 xrelay \"%s\"\r\n", why);
 	if (osip_message_init(&m) != 0)
 		return;
-	if (osip_message_parse(m, buf, len) == 0) {
+	if (sipmsg_osip_parse(m, buf, len) == 0) {
 		osip_message_t *r = NULL;
 
 		if (!m->call_id || !m->call_id->number || !m->cseq ||

@@ -78,6 +78,67 @@ static int number_below(const char *s, unsigned long max)
 	return 1;
 }
 
+/* The value of a header line at p (name: value, or folded onto the next
+ * line), or NULL if the line is not name's (or its compact form c). */
+static const char *hdr_value(const char *p, const char *end, const char *name,
+			     char c)
+{
+	size_t n = strlen(name), i = 0;
+
+	while (p + i < end && p[i] != ':' && p[i] != '\n')
+		i++;
+	if (p + i == end || p[i] != ':')
+		return NULL;
+	while (i && (p[i - 1] == ' ' || p[i - 1] == '\t'))
+		i--;
+	if (!(i == n && !strncasecmp(p, name, n)) &&
+	    !(i == 1 && tolower((unsigned char)*p) == c))
+		return NULL;
+	p = memchr(p, ':', (size_t)(end - p)) + 1;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
+			   *p == '\n'))
+		p++;
+	return p;
+}
+
+int sipmsg_osip_parse(osip_message_t *m, const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *v;
+	char *copy = NULL, was[10];
+	int rc;
+
+	/* Past the start line, up to the blank line: each Content-Type. */
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) &&
+	       ++p < end && *p != '\r' && *p != '\n') {
+		if (*p == ' ' || *p == '\t' ||
+		    !(v = hdr_value(p, end, "content-type", 'c')) ||
+		    end - v < 9 || strncasecmp(v, "multipart", 9))
+			continue;
+		if (!copy && !(copy = malloc(len + 1)))
+			return OSIP_NOMEM;
+		if (copy != buf) { /* from here on, the copy */
+			memcpy(copy, buf, len);
+			copy[len] = 0;
+			p = copy + (p - buf);
+			v = copy + (v - buf);
+			end = copy + len;
+			buf = copy;
+		}
+		memcpy(was, v, 9);
+		was[9] = 0;
+		memcpy((char *)v, "Xmultipar", 9); /* any other token */
+	}
+	rc = osip_message_parse(m, buf, len);
+	if (copy) {
+		free(copy);
+		if (rc == 0 && m->content_type && m->content_type->type) {
+			osip_free(m->content_type->type);
+			m->content_type->type = osip_strdup(was);
+		}
+	}
+	return rc;
+}
+
 osip_message_t *sipmsg_parse(const char *buf, size_t len, char *why,
 			     size_t whylen)
 {
@@ -88,7 +149,7 @@ osip_message_t *sipmsg_parse(const char *buf, size_t len, char *why,
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
-	if (osip_message_parse(m, buf, len) != 0) {
+	if (sipmsg_osip_parse(m, buf, len) != 0) {
 		snprintf(why, whylen, "not a SIP message (start line or a "
 			 "header does not parse)");
 		goto bad;

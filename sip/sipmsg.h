@@ -26,6 +26,14 @@ void sb_free(struct sb *b);
 
 /* Once per process (libosip2's parser tables). */
 void sipmsg_init(void);
+/*
+ * libosip2's osip_message_parse(), but a multipart body is kept whole, as
+ * it came, with the message's Content-Type as it was: libosip2 would split
+ * it into its parts, and leaks a part's Content-Type when the part has
+ * two (memory for anyone who sends such messages; nothing here reads the
+ * parts). Returns what osip_message_parse() does.
+ */
+int sipmsg_osip_parse(osip_message_t *m, const char *buf, size_t len);
 /* NULL if it does not parse; why gets a short reason. */
 osip_message_t *sipmsg_parse(const char *buf, size_t len, char *why,
 			     size_t whylen);
