@@ -44,6 +44,7 @@ DAEMON_MAIN := userspace/xrelayd.c
 LIB_SRCS   := $(filter-out $(DAEMON_MAIN),$(wildcard userspace/*.c sip/*.c))
 TOOLS      := xrelay-fp xrelay-media rtpprobe uactl
 TOOLS      += xrelayctl
+TOOLS      += sipflood
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog bench_gen
@@ -118,6 +119,11 @@ $(BUILD)/xrelay-media: $(BUILD)/obj/tools/media-driver.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# The digest computations come from the library (sip/auth.c).
+$(BUILD)/sipflood: $(BUILD)/obj/tools/sipflood.o $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 # Tests link the sanitized objects: the test build runs under ASan/UBSan.
 $(BUILD)/test_%: $(BUILD)/san/tests/unit/test_%.o $(TEST_LIB_SAN) $(LIB_SAN)
 	$(call msg,LD,$@)
@@ -170,7 +176,8 @@ fuzz-ci: fuzz-build
 	$(Q)BUILD=$(BUILD) tests/fuzz/run.sh $(FUZZ_CI_TIME) $(FUZZ_TARGETS)
 
 # ---- entry points -----------------------------------------------------------------
-test-build: all $(addprefix $(BUILD)/,$(UNIT_TESTS))
+# bench_gen is also the RTP flood of tests/e2e/test_flood.sh.
+test-build: all $(addprefix $(BUILD)/,$(UNIT_TESTS)) $(BUILD)/bench_gen
 
 test: test-build
 	$(Q)tests/run.sh
