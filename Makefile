@@ -49,6 +49,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_LIB_SRCS := tests/unit/frames.c
 BENCHES    := bench_prog bench_gen
 BENCHES    += sipload
+BENCHES    += bench_ng bench_udprelay
 
 SKELS      := $(BUILD)/xrelay.skel.h
 # Linked as archives, so each binary takes only the objects it uses.

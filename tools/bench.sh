@@ -12,8 +12,11 @@
 #   name   unique over all sections, dotted, starting with the section name
 #   value  the figure: a median over n measurements (or a ratio of them)
 #   unit   "ns/packet", "ratio", ...
-#   path   the forwarding path measured: "xdp", "tc", "userspace"
+#   path   the forwarding path measured: "xdp", "tc", "userspace" (and
+#          the reference relays: "rtpengine", "udprelay")
 #   n      how many repeated measurements the median was taken over
+#   calls  (section density) the concurrent calls it was measured with
+#   attach (section density) the attach mode the relay really had
 #
 # Adding a section: its program writes its figures to its own fragment
 # $BUILD/bench-<section>.json, a JSON list with ONE OBJECT PER LINE ("[",
@@ -35,7 +38,7 @@ fi
 tools/deps.sh || exit 2
 if [ -z "${MAKELEVEL:-}" ]; then # run by hand: build what is missing
 	make -s BUILD="$BUILD" all "$BUILD/bench_prog" "$BUILD/bench_gen" \
-		>/dev/null || exit 2
+		"$BUILD/bench_ng" "$BUILD/bench_udprelay" >/dev/null || exit 2
 fi
 
 # Pin directories of a bench_prog that was killed before its own cleanup
@@ -94,6 +97,10 @@ section prog "$BUILD/bench_prog" -o "$BUILD/bench-prog.json"
 section media tools/bench_media.sh "$BUILD/bench-media.json"
 # Call set-up rate through the B2BUA (build/sipload against xrelayd, XDP).
 section sip tools/bench_sip.sh "$BUILD/bench-sip.json"
+# Calls at once (1k to 100k, set up over ng) against packets/s, CPU per
+# packet, loss, latency and memory per call: xrelay xdp/tc/off, rtpengine,
+# a plain recvmmsg relay; plot in $BUILD/bench-density.png.
+section density tools/bench_density.sh "$BUILD/bench-density.json"
 
 # ---- collect -----------------------------------------------------------------
 echo

@@ -10,6 +10,7 @@ libbpf-dev libelf-dev zlib1g-dev libosip2-dev libcmocka-dev
 iproute2 ethtool util-linux procps iptables
 kamailio
 baresip-core sox
+rtpengine-daemon gnuplot-nox
 "
 
 missing=""

@@ -1,0 +1,917 @@
+#!/bin/sh
+# bench_density: how many calls a relay carries, and what each of its
+# packets costs, with 1,000 to 100,000 calls up at once: xrelay (XDP, TC,
+# its socket path), rtpengine (userspace) and a plain recvmmsg/sendmmsg
+# relay, side by side in one run. A section of tools/bench.sh.
+#
+# Usage: tools/bench_density.sh OUT.json [SECONDS] [WINDOWS]     (as root)
+#   OUT.json  the figures (the fragment format of tools/bench.sh; each
+#             object also carries "calls", the concurrent calls, and
+#             "attach", the attach mode the run really had). Beside it
+#             OUT.png (gnuplot: packets/s and CPU per packet against the
+#             calls, one curve per path) when gnuplot is installed.
+#   SECONDS   one maximum-rate window (default 1.5); WINDOWS per point
+#             (default 2): a figure is the median over the windows.
+#   BENCH_DENSITY_CALLS  the numbers of calls (default "1000 10000 100000")
+#   BENCH_DENSITY_PATHS  the paths (default "xdp tc off rtpengine udprelay")
+#
+# Topology (IPv4 only; IPv6 off in these namespaces), G address groups
+# g = 0..G-1 (12,500 calls each, see below):
+#
+#   gen  g0 10.81.g.2 ---- r0 10.81.g.1  rly  r1 10.82.g.1 ---- s0 10.82.g.2  snk
+#   gen  g1 10.83.0.2 ------------------------------------------ s1 10.83.0.1  snk
+#   gen  h0 --- h1,  snk k0 --- k1   (left down: hold the generators'
+#                                      programs, see bench_gen --hold-dev)
+#
+# Peers A are in gen (10.81.g.2, RTP port 2000 + 2j for call j of group g),
+# peers B in snk (10.82.g.2, the same ports). The relay runs in rly, pinned
+# to the last CPU; the generators (build/bench_gen send --streams: XDP
+# live frames, one template per stream, round robin) run on the first CPU.
+# Every frame is a 214-byte RTP frame (12-byte header, 160 bytes of
+# G.711) with its stream's SSRC and advancing sequence numbers and
+# timestamps, and the generator's clock in its payload. s0 (frames for B),
+# g0 (frames for A) and s1 (the baseline's) run an XDP program that drops
+# and counts every frame; their NAPI runs in threads of its own (pinned
+# to the first CPU, real-time priority), outside of the relay's CPU. The
+# relay's neighbours are permanent entries (the sinks drop ARP).
+#
+# Each path, for each number of calls N:
+#   1. the relay starts: xrelayd (--iface r0:MODE --iface r1:MODE,
+#      --ng-listen, no call journal), rtpengine 10.5 (--table=-1: no
+#      kernel module; interfaces a = 10.81.0.1, b = 10.82.0.1) or
+#      build/bench_udprelay (static, one socket per relay address, see
+#      tools/bench_udprelay.c).
+#   2. N calls are set up through the relay's own control path: the ng
+#      protocol (build/bench_ng: offer from A, answer from B, pipelined;
+#      the same client and the same calls for xrelayd and rtpengine); the
+#      static relay gets its table from a file instead.
+#   3. latching: both generators send every stream 4 packets at 50
+#      packets/s (A->B from gen, B->A from snk, at once: all N calls'
+#      media starts within the same 20 ms, the worst case): the first of
+#      each reaches the daemon, which latches the peer and (xdp/tc)
+#      installs the kernel flow. From the kernel flows' packet counters:
+#      the share of streams whose 2nd packet was the kernel's first
+#      ("2nd in kern"), and the packet the kernel took over at, p99
+#      (1-based; as time: (packet - 1) x the stream's packet interval,
+#      20 ms when the generators keep up). Streams not latched by then
+#      are given more single packets (top-up rounds) until every flow is
+#      in the kernel. The daemon's CPU time over this phase per stream is
+#      printed too (what latching a stream costs it).
+#   4. memory: the daemon's VmRSS before and after the calls, per call;
+#      (xrelay) kernel memory per call: the memlock of the flow and port
+#      tables (bpftool map show) per entry, times the entries a call uses
+#      (2 flows, 4 ports).
+#   5. maximum rate: A->B over all N streams as fast as the relay takes
+#      them, WINDOWS windows of SECONDS; packets/s delivered at s0, loss
+#      (1 - delivered/sent) and the relay's CPU per delivered packet,
+#      measured as in tools/bench_media.sh: the CPU time of our tasks
+#      (the generator's own, which with tick-based accounting includes the
+#      softirq work run in its context - the relay's kernel path; every
+#      thread of the relay's process; every ksoftirqd) minus what the
+#      generator alone costs per frame, from a baseline run per N straight
+#      from g1 into s1 with the same streams (printed).
+#   6. fixed rate: 50 packets/s per stream per direction (N = 10,000:
+#      1 Mpps in all) for 2 s, both generators at once (in 0.5-ms
+#      chunks); packets/s offered (what the generators reached), loss,
+#      CPU per delivered packet. Here r0's and r1's NAPI run in threads of
+#      their own on the relay's CPU (real-time priority above the relay's,
+#      as softirqs would be), so the relay's whole work - the XDP or TC
+#      program, the stack, the daemon - is the run time of its own tasks
+#      (those threads, the relay's process, the relay CPU's ksoftirqd):
+#      nothing of the generators' to subtract. Below full load a relay
+#      handles fewer packets per wake-up, so this costs more per packet
+#      than the maximum rate.
+#   (7, measured before 5 and 6, with nothing queued anywhere) one-way
+#      latency at a low rate (50 packets/s per stream, at most
+#      10,000/s in all, A->B, 1 s): s0's program takes the time at
+#      arrival minus the generator's timestamp in the frame (one clock:
+#      the namespaces share it) into a histogram of 256-ns buckets;
+#      p50 and p99 (bucket upper bounds).
+#
+# Limits, found and applied before a path runs (printed; the point is then
+# measured at the limit instead):
+#   - xrelay xdp/tc: its port table (xr_ports) has one entry per relay
+#     port, 4 per call, and 65,536 entries (bpftool map show; xrelayd has
+#     no option for it): N at most that / 4, rounded down to thousands.
+#     Past it the daemon accepts offers but cannot steer the new ports.
+#   - xrelay's ng offers put both legs of a call on the relay address that
+#     faces A (the answer's B leg does not move), so a call takes two port
+#     pairs of one address: 27,768 pairs (ports 10000-65535) hold 13,884
+#     calls; group g of 12,500 calls has peers in 10.81.g.0/24 and so its
+#     own relay address 10.81.g.1. B reaches it through r1 (the relay
+#     takes any of its addresses on any interface).
+#   - the socket paths (xrelay off, rtpengine) open a socket per port, 4
+#     per call, under the open-file limit (20,000 here, which we cannot
+#     raise): N at most (limit - 200) / 4, rounded down to 500.
+#
+# The relay and the generators run at real-time priority (SCHED_FIFO 5;
+# BENCH_DENSITY_RT=0: not), so that other work on a shared machine does
+# not decide the packets per second; CPU times are per task anyway.
+# BENCH_DENSITY_DEBUG=1 prints the relay namespace's UDP counters and the
+# kernel's verdicts after latching.
+#
+# Everything made is removed on exit, also on failure or a signal
+# (namespaces with every process in them, by pid; pin directory).
+# Exit: 0 when at least one point was measured, 1 when none could be, 2 on
+# a usage error. Never on a figure.
+set -u
+OUT=${1:-}
+SECS=${2:-1.5}
+WINDOWS=${3:-2}
+if [ -z "$OUT" ] || ! [ "$WINDOWS" -ge 1 ] 2>/dev/null ||
+	! awk -v s="$SECS" 'BEGIN { exit !(s + 0 > 0 && s + 0 <= 60) }'; then
+	echo "usage: tools/bench_density.sh OUT.json [SECONDS] [WINDOWS]" >&2
+	exit 2
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tools/bench_density.sh: run as root (namespaces, BPF)" >&2
+	exit 2
+fi
+cd "$(dirname "$0")/.." || exit 2
+case ${BUILD:-build} in
+/*) B=${BUILD:-build} ;;
+*) B=$(pwd)/${BUILD:-build} ;;
+esac
+case $OUT in /*) ;; *) OUT=$(pwd)/$OUT ;; esac
+PNG=${OUT%.json}.png
+for b in xrelayd xrelay-fp xrelayctl bench_gen bench_ng bench_udprelay; do
+	if [ ! -x "$B/$b" ]; then
+		echo "tools/bench_density.sh: $B/$b is missing: run make" >&2
+		exit 1
+	fi
+done
+CALLS=${BENCH_DENSITY_CALLS:-1000 10000 100000}
+PATHS=${BENCH_DENSITY_PATHS:-xdp tc off rtpengine udprelay}
+UDPRELAY_MODE=${BENCH_DENSITY_UDPRELAY_MODE:-steer}
+
+ROOT=$(pwd)
+. tests/e2e/lib.sh
+BUILD=$B
+T=xrbd$$-                  # namespaces xrbd<pid>-gen, -rly, -snk
+PIN=/sys/fs/bpf/xrbench-$$ # tools/bench.sh removes it if we are killed
+W=$(mktemp -d "/tmp/xrbd$$.XXXXXX")
+RPID=""                    # the relay under test
+trap 'relay_stop; cleanup; rm -rf "$W"' EXIT
+trap 'exit 130' INT TERM HUP
+
+NCPU=$(nproc)
+GCPU=0                     # the generators, the sinks' NAPI threads
+RCPU=$((NCPU - 1))         # the relay
+PER_GROUP=12500            # calls per relay address (see the top)
+PORTS=10000-65535
+RATE=50                    # packets/s per stream per direction
+LATCH_ROUNDS=4
+FIXED_SECS=2
+CHUNK_MS=0.5               # the fixed rate's frames go in 0.5-ms bursts
+# The machine may be shared: the relay and the generators run at a
+# real-time priority (SCHED_FIFO 5; the sinks' NAPI threads at 10), so
+# that other work on their CPUs does not decide the packets per second.
+# BENCH_DENSITY_RT=0: ordinary priority.
+RT="chrt -f 5"
+[ "${BENCH_DENSITY_RT:-1}" = 0 ] && RT=""
+NG=127.0.0.1:2223
+# shellcheck disable=SC3045 # dash and bash have ulimit -H
+NOFILE=$(ulimit -Hn)
+
+say() { printf '%s\n' "$*"; }
+fail() { say "bench_density: $*" >&2; return 1; }
+max_of() { printf '%s\n' "$@" | sort -n | tail -n 1; }
+
+# ---- topology ----------------------------------------------------------------
+
+napi_threads() {
+	grep -l '^napi/' /proc/[0-9]*/comm 2>/dev/null |
+		sed 's,^/proc/,,; s,/comm$,,' | sort
+}
+
+# threaded NS IF [CPU [PRIO]]: IF's NAPI in a thread of its own (a new
+# one each time it is switched on), pinned to CPU (the generators' by
+# default) with real-time priority PRIO (10 by default; 0: ordinary); its
+# pid.
+threaded() {
+	before=$(napi_threads)
+	ip netns exec "$T$1" sh -c "echo 1 >/sys/class/net/$2/threaded" ||
+		return 1
+	new=$(napi_threads | grep -vxF "${before:-none}")
+	if [ "$(printf '%s\n' "$new" | grep -c .)" -ne 1 ]; then
+		fail "threaded NAPI on $2: want one new napi/ thread, got '$new'"
+		return 1
+	fi
+	taskset -p -c "${3:-$GCPU}" "$new" >/dev/null || return 1
+	[ "${4:-10}" = 0 ] || chrt -f -p "${4:-10}" "$new" || return 1
+	echo "$new"
+}
+unthreaded() {
+	ip netns exec "$T$1" sh -c "echo 0 >/sys/class/net/$2/threaded"
+}
+
+KSOFT=$(grep -l '^ksoftirqd/' /proc/[0-9]*/comm 2>/dev/null |
+	sed 's,^/proc/,,; s,/comm$,,')
+KSOFT_R=$(grep -lx "ksoftirqd/$RCPU" /proc/[0-9]*/comm 2>/dev/null |
+	sed 's,^/proc/,,; s,/comm$,,')
+
+# topology G: the namespaces with G address groups.
+topology() {
+	ng_=$1
+	mkns gen rly snk || return 1
+	for n in gen rly snk; do
+		nsx "$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 || return 1
+	done
+	veth gen g0 10.81.0.2/24 rly r0 10.81.0.1/24 || return 1
+	veth rly r1 10.82.0.1/24 snk s0 10.82.0.2/24 || return 1
+	veth gen g1 10.83.0.2/24 snk s1 10.83.0.1/24 || return 1
+	g=1
+	while [ $g -lt "$ng_" ]; do
+		addr gen g0 "10.81.$g.2/24" && addr rly r0 "10.81.$g.1/24" &&
+			addr rly r1 "10.82.$g.1/24" &&
+			addr snk s0 "10.82.$g.2/24" || return 1
+		g=$((g + 1))
+	done
+	ip -n "${T}gen" link add h0 type veth peer name h1 || return 1
+	ip -n "${T}snk" link add k0 type veth peer name k1 || return 1
+	# what the generators transmit is taken by r0/r1 only if they run
+	# NAPI: GRO on makes it so whatever the relay attaches
+	nsx rly ethtool -K r0 gro on >/dev/null &&
+		nsx rly ethtool -K r1 gro on >/dev/null || return 1
+	for x in "gen g0" "gen g1" "snk s0" "snk s1"; do
+		# shellcheck disable=SC2086 # two words
+		set -- $x
+		nsx "$1" "$BUILD/bench_gen" drop --dev "$2" || return 1
+	done
+	G0MAC=$(mac_of gen g0) S0MAC=$(mac_of snk s0) G1MAC=$(mac_of gen g1)
+	S1MAC=$(mac_of snk s1) R0MAC=$(mac_of rly r0) R1MAC=$(mac_of rly r1)
+	g=0
+	while [ $g -lt "$ng_" ]; do
+		ip -n "${T}rly" neigh replace "10.81.$g.2" lladdr "$G0MAC" \
+			nud permanent dev r0 &&
+			ip -n "${T}rly" neigh replace "10.82.$g.2" \
+				lladdr "$S0MAC" nud permanent dev r1 || return 1
+		g=$((g + 1))
+	done
+	link_ready gen g0 g1 && link_ready rly r0 r1 &&
+		link_ready snk s0 s1 || return 1
+	for x in "gen g0" "gen g1" "snk s0" "snk s1"; do
+		# shellcheck disable=SC2086 # two words
+		threaded $x >/dev/null || return 1
+	done
+}
+
+# ---- the relays ----------------------------------------------------------------
+
+# rss_kb PID
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+
+# wait_ready PID FILE WHAT: until FILE has a line "ready" (or PID ends).
+wait_ready() {
+	i=0
+	until grep -q '^ready' "$2" 2>/dev/null; do
+		if ! kill -0 "$1" 2>/dev/null || [ $i -ge 200 ]; then
+			fail "$3 did not start"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+# wait_ng PID WHAT: until the relay answers ng on $NG (a ping through
+# bench_ng would need a call; a bound socket is enough).
+wait_ng() {
+	i=0
+	until nsx rly ss -Huln "sport = :${NG##*:}" | grep -q .; do
+		if ! kill -0 "$1" 2>/dev/null || [ $i -ge 200 ]; then
+			fail "$2 does not listen for ng on $NG"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
+# relay_start PATH N: the relay of PATH for N calls; RPID, ATTACH (what
+# it really got).
+relay_start() {
+	: >"$W/relay.out"
+	: >"$W/relay.err"
+	ATTACH=$1
+	case $1 in
+	xdp | tc | off)
+		flows=65536
+		[ $((2 * $2)) -gt 60000 ] && flows=$((2 * $2 + $2 / 2))
+		# shellcheck disable=SC2086 # RT: nothing or three words
+		taskset -c "$RCPU" $RT nsenter --net="/run/netns/${T}rly" \
+			"$BUILD/xrelayd" --listen udp:127.0.0.1:5060 \
+			--iface "r0:$1" --iface "r1:$1" --ports "$PORTS" \
+			--ng-listen "udp:$NG" --pin-dir "$PIN" --state-dir= \
+			--ctl-socket "$W/ctl.sock" --media-timeout 0 \
+			--quarantine 0 --log-level warn --max-flows "$flows" \
+			>"$W/relay.out" 2>"$W/relay.err" &
+		RPID=$!
+		wait_ng "$RPID" xrelayd || return 1
+		"$BUILD/xrelayctl" --socket "$W/ctl.sock" stats >"$W/ctl.stats" \
+			2>/dev/null
+		ATTACH=$(awk '$1 == "r0" || $1 == "r1" { print $1 ":" $5 }' \
+			"$W/ctl.stats" | tr '\n' ' ')
+		a0=$(echo "$ATTACH" | sed -n 's/.*r0:\([^ ]*\).*/\1/p')
+		a1=$(echo "$ATTACH" | sed -n 's/.*r1:\([^ ]*\).*/\1/p')
+		if [ -n "$a0" ] && [ "$a0" = "$a1" ]; then
+			ATTACH=$a0
+		else
+			ATTACH=$(echo "$ATTACH" | sed 's/ $//; s/ /,/')
+		fi
+		[ "$ATTACH" = "$1" ] ||
+			say "  WARNING: asked xrelayd for $1, it got ${ATTACH:-?}"
+		;;
+	rtpengine)
+		ATTACH=userspace
+		# shellcheck disable=SC2086
+		taskset -c "$RCPU" $RT nsenter --net="/run/netns/${T}rly" \
+			rtpengine --foreground --table=-1 \
+			--interface=a/10.81.0.1 --interface=b/10.82.0.1 \
+			--listen-ng="$NG" --port-min="${PORTS%-*}" \
+			--port-max="${PORTS#*-}" --log-stderr --log-level=4 \
+			--no-log-timestamps >"$W/relay.out" 2>"$W/relay.err" &
+		RPID=$!
+		wait_ng "$RPID" rtpengine || return 1
+		;;
+	udprelay)
+		ATTACH=userspace
+		# shellcheck disable=SC2086
+		taskset -c "$RCPU" $RT nsenter --net="/run/netns/${T}rly" \
+			"$BUILD/bench_udprelay" --streams "$W/plan.txt" \
+			--calls "$2" --mode "$UDPRELAY_MODE" >"$W/relay.out" 2>"$W/relay.err" &
+		RPID=$!
+		wait_ready "$RPID" "$W/relay.out" bench_udprelay || return 1
+		;;
+	esac
+}
+
+relay_stop() {
+	[ -n "$RPID" ] || return 0
+	kill "$RPID" 2>/dev/null
+	i=0
+	while kill -0 "$RPID" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	kill -9 "$RPID" 2>/dev/null
+	wait "$RPID" 2>/dev/null
+	RPID=""
+	"$BUILD/xrelay-fp" unpin --pin-dir "$PIN" >/dev/null 2>&1
+	rm -rf "$PIN"
+	for d in r0 r1; do # whatever a killed daemon left attached
+		ip -n "${T}rly" link set dev "$d" xdp off 2>/dev/null
+		ip -n "${T}rly" link set dev "$d" xdpgeneric off 2>/dev/null
+		tc -n "${T}rly" qdisc del dev "$d" clsact 2>/dev/null
+	done
+}
+
+# caps: the most calls each path can carry here (see the top).
+caps() {
+	CAP_SOCK=$(( (NOFILE - 200) / 4 / 500 * 500 ))
+	CAP_KERNEL=100000
+	relay_start xdp 1000 || return 0
+	pe=$(bpftool map show pinned "$PIN/xr_ports" 2>/dev/null |
+		sed -n 's/.*max_entries \([0-9]*\).*/\1/p')
+	relay_stop
+	[ -n "$pe" ] && CAP_KERNEL=$((pe / 4 / 1000 * 1000))
+	PORTS_MAX=${pe:-?}
+}
+
+# cap_of PATH
+cap_of() {
+	case $1 in
+	xdp | tc) echo "$CAP_KERNEL" ;;
+	off | rtpengine) echo "$CAP_SOCK" ;;
+	*) echo 1000000 ;;
+	esac
+}
+
+# points PATH: the numbers of calls to run PATH at.
+points() {
+	c=$(cap_of "$1")
+	for n in $CALLS; do
+		[ "$n" -gt "$c" ] && n=$c
+		echo "$n"
+	done | sort -n -u | tr '\n' ' '
+}
+
+# ---- measuring ------------------------------------------------------------------
+
+rx() {
+	ip -n "$T$1" -s -j link show dev "$2" |
+		sed -n 's/.*"rx":{[^}]*"packets":\([0-9]*\).*/\1/p'
+}
+
+task_ns() {
+	for p in "$@"; do
+		cat /proc/"$p"/task/*/schedstat 2>/dev/null
+	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
+# gen NS DEV SRCMAC DSTMAC DIR STREAMS N OUT [ARGS...]: one generator run
+# (its locals are prefixed: sh has no local variables).
+gen() {
+	g_ns=$1 g_dev=$2 g_sm=$3 g_dm=$4 g_dir=$5 g_st=$6 g_n=$7 g_out=$8
+	shift 8
+	g_hold=h0
+	[ "$g_ns" = snk ] && g_hold=k0
+	# shellcheck disable=SC2086
+	taskset -c "$GCPU" $RT nsenter --net="/run/netns/$T$g_ns" \
+		"$BUILD/bench_gen" send --dev "$g_dev" --src-mac "$g_sm" \
+		--dst-mac "$g_dm" --streams "$g_st" --calls "$g_n" \
+		--dir "$g_dir" --hold-dev "$g_hold" "$@" >"$g_out"
+}
+
+# drain: until nothing more arrives at the sinks (what sat in the relay's
+# socket buffers has gone through), 5 s at most.
+drain() {
+	dr_prev=-1 dr_i=0
+	while [ $dr_i -lt 25 ]; do
+		dr_now=$(( $(rx snk s0) + $(rx gen g0) ))
+		[ "$dr_now" = "$dr_prev" ] && return 0
+		dr_prev=$dr_now
+		sleep 0.2
+		dr_i=$((dr_i + 1))
+	done
+}
+
+# window_begin / window_end RESULTS PID...: around generator runs whose
+# outputs are $W/ga (and $W/gb); appends "sent elapsed_ns gen_cpu_ns
+# delivered tasks_ns" (delivered: at s0 and g0; tasks: the run time of
+# the PIDs, with all their threads).
+window_begin() {
+	shift
+	drain
+	D0=$(( $(rx snk s0) + $(rx gen g0) )) T0=$(task_ns "$@")
+	rm -f "$W/ga" "$W/gb"
+}
+window_end() {
+	res=$1
+	shift
+	drain # what sits in socket buffers still goes through
+	D1=$(( $(rx snk s0) + $(rx gen g0) )) T1=$(task_ns "$@")
+	cat "$W/ga" "$W/gb" 2>/dev/null | awk -v d=$((D1 - D0)) \
+		-v t=$((T1 - T0)) -F= '
+		$1 == "frames" { f += $2 } $1 == "cpu_ns" { c += $2 }
+		$1 == "elapsed_ns" && $2 > e { e = $2 }
+		END { printf "%.0f %.0f %.0f %d %.0f\n", f, e, c, d, t }' >>"$res"
+}
+
+# medians RESULTS C_BASE: "pps cpu_ns_per_packet loss offered_pps n"
+medians() {
+	awk -v cb="$2" '{ pps[NR] = $2 > 0 ? $4 * 1e9 / $2 : 0
+	       cpu[NR] = $4 > 0 ? ($3 + $5 - cb * $1) / $4 : 0
+	       l = $1 > 0 ? 1 - $4 / $1 : 0; loss[NR] = l < 0 ? 0 : l
+	       off[NR] = $2 > 0 ? $1 * 1e9 / $2 : 0 }
+	function med(a, n,   i, j, t) {
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	END { if (NR) printf "%.0f %.1f %.6f %.0f %d\n", med(pps, NR),
+		med(cpu, NR), med(loss, NR), med(off, NR), NR }' "$1"
+}
+
+# baseline N: the generator's own cost per frame with N streams at the
+# maximum rate (C_MAX), straight from g1 into s1.
+baseline() {
+	bl_n=$1
+	# shellcheck disable=SC2086
+	bl_t0=$(task_ns $KSOFT)
+	gen gen g1 "$G1MAC" "$S1MAC" ab "$W/plan.txt" "$bl_n" "$W/ga" \
+		--seconds 1 || return 1
+	# shellcheck disable=SC2086
+	bl_t1=$(task_ns $KSOFT)
+	C_MAX=$(awk -F= -v t=$((bl_t1 - bl_t0)) '$1 == "frames" { f = $2 }
+		$1 == "cpu_ns" { c = $2 }
+		END { printf "%.1f", f ? (c + t) / f : 0 }' "$W/ga")
+	BASE_PPS=$(kv "$W/ga" pps)
+	say "  baseline, $bl_n streams straight into the sink: $BASE_PPS pps," \
+		"$C_MAX ns/frame (the generator's own cost, C_base)"
+}
+
+# both ROUNDS RATE STREAMS N [ARGS...]: both directions at once.
+both() {
+	b_r=$1 b_rate=$2 b_st=$3 b_n=$4
+	shift 4
+	gen gen g0 "$G0MAC" "$R0MAC" ab "$b_st" "$b_n" "$W/ga" \
+		--rounds "$b_r" --rate "$b_rate" "$@" &
+	b_p=$!
+	gen snk s0 "$S0MAC" "$R1MAC" ba "$b_st" "$b_n" "$W/gb" \
+		--rounds "$b_r" --rate "$b_rate" "$@"
+	b_r2=$?
+	wait $b_p
+	b_r1=$?
+	[ $b_r1 -eq 0 ] && [ $b_r2 -eq 0 ]
+}
+
+# flows: the kernel flows now.
+flows() {
+	"$BUILD/bench_gen" flows --pin-dir "$PIN" 2>/dev/null |
+		sed -n 's/^flows=//p'
+}
+
+# one PATH N: one point; its figures in $W/res-PATH-N (key=value lines).
+one() {
+	path=$1 n=$2
+	r=$W/res-$path-$n
+	: >"$r"
+	say ""
+	say "-- $path, $n calls"
+	relay_start "$path" "$n" || return 1
+	echo "attach=$ATTACH" >>"$r"
+	rss0=$(rss_kb "$RPID")
+	st=$W/plan.txt
+	case $path in
+	udprelay) ;;
+	*)
+		st=$W/streams.txt
+		dir=""
+		[ "$path" = rtpengine ] && dir="--direction a,b"
+		# shellcheck disable=SC2086 # dir: nothing or two words
+		nsx rly "$BUILD/bench_ng" setup --ng "$NG" --calls "$n" \
+			--per-group $PER_GROUP --window 32 --out "$st" \
+			$dir >"$W/ng.out"
+		ok=$(kv "$W/ng.out" ok)
+		say "  ng: $ok of $n calls set up in $(kv "$W/ng.out" elapsed_ms) ms" \
+			"($(kv "$W/ng.out" calls_per_s) calls/s, offer + answer;" \
+			"$(kv "$W/ng.out" resent) requests resent)" \
+			"$(kv "$W/ng.out" error)"
+		echo "setup_calls_per_s=$(kv "$W/ng.out" calls_per_s)" >>"$r"
+		if [ "${ok:-0}" -lt "$n" ]; then
+			fail "$path: only ${ok:-0} of $n calls set up"
+			[ "${ok:-0}" -gt 0 ] || return 1
+			n=$ok
+		fi
+		;;
+	esac
+	# latching: LATCH_ROUNDS packets per stream at RATE, both ways
+	l0=$(date +%s%N)
+	lc0=$(task_ns "$RPID")
+	both $LATCH_ROUNDS $((RATE * n)) "$st" "$n" || return 1
+	ga=$(kv "$W/ga" pps)
+	sleep 0.2
+	case $path in
+	xdp | tc)
+		"$BUILD/bench_gen" flows --pin-dir "$PIN" \
+			--rounds $LATCH_ROUNDS >"$W/flows" 2>/dev/null
+		f=$(kv "$W/flows" flows)
+		sec=$(kv "$W/flows" first_kernel_2nd)
+		p99=$(kv "$W/flows" first_kernel_p99)
+		# a missing flow has not been taken over within the rounds
+		[ "${f:-0}" -lt $((2 * n)) ] && p99=$(awk -v f="${f:-0}" \
+			-v n=$((2 * n)) -v p="${p99:-0}" -v k=$LATCH_ROUNDS \
+			'BEGIN { print (f < n * 0.99 ? k + 1 : p) }')
+		iv=$(awk -v n="$n" -v p="${ga:-0}" -v r=$RATE 'BEGIN {
+			iv = 1000 / r; if (p > 0 && n * 1000 / p > iv)
+				iv = n * 1000 / p; printf "%.1f", iv }')
+		say "  latch: $LATCH_ROUNDS packets per stream each way at" \
+			"$(awk -v p="${ga:-0}" 'BEGIN { printf "%.0f", p }') pps" \
+			"(a stream's packets $iv ms apart): ${f:-0} of" \
+			"$((2 * n)) flows in the kernel; the 2nd packet was the" \
+			"kernel's first for ${sec:-0}; p99: packet ${p99:-?}"
+		echo "first_kernel_2nd_share=$(awk -v s="${sec:-0}" \
+			-v n=$((2 * n)) 'BEGIN { printf "%.4f", s / n }')" >>"$r"
+		echo "first_kernel_p99_ms=$(awk -v p="${p99:-0}" -v iv="$iv" \
+			'BEGIN { printf "%.1f", (p - 1) * iv }')" >>"$r"
+		echo "first_kernel_p99_packet=${p99:-0}" >>"$r"
+		if [ -n "${BENCH_DENSITY_DEBUG:-}" ]; then
+			nsx rly nstat -az 2>/dev/null | grep -E \
+				'UdpRcvbufErrors|UdpInDatagrams|UdpNoPorts|IpInDelivers|TcpExt.*Drop' |
+				awk '$2 > 0' | sed 's/^/  nstat: /'
+			"$BUILD/xrelayctl" --socket "$W/ctl.sock" stats 2>/dev/null |
+				sed -n '/kernel verdicts/,$p' | sed 's/^/  /'
+		fi
+		top=0
+		while [ "$(flows)" -lt $((2 * n)) ] && [ $top -lt 6 ]; do
+			both 1 50000 "$st" "$n" || return 1
+			sleep 0.2
+			top=$((top + 1))
+		done
+		f=$(flows)
+		l1=$(date +%s%N)
+		[ $top -gt 0 ] && say "  top-up: $top more rounds; $f of" \
+			"$((2 * n)) flows in the kernel after" \
+			"$(( (l1 - l0) / 1000000 )) ms"
+		echo "flows=$f" >>"$r"
+		[ "$f" -ge $((2 * n)) ] &&
+			echo "latch_all_ms=$(( (l1 - l0) / 1000000 ))" >>"$r"
+		# the daemon's CPU per stream latched (receiving and forwarding
+		# its first packets, latching, installing the flow)
+		lc1=$(task_ns "$RPID")
+		lcpu=$(awk -v c=$((lc1 - lc0)) -v n=$((2 * n)) \
+			'BEGIN { printf "%.1f", c / n / 1000 }')
+		say "  the daemon's CPU while latching: $lcpu us per stream" \
+			"($(awk -v c="$lcpu" 'BEGIN { if (c > 0) printf "%.0f", 1e6 / c }')" \
+			"streams/s on one core)"
+		echo "latch_cpu_us_per_stream=$lcpu" >>"$r"
+		;;
+	*)
+		both 1 50000 "$st" "$n" || return 1
+		sleep 0.2
+		;;
+	esac
+	rss1=$(rss_kb "$RPID")
+	if [ "$path" = udprelay ]; then
+		echo "rss_kb=$rss1" >>"$r"
+	else
+		echo "rss_bytes_per_call=$(( (rss1 - rss0) * 1024 / n ))" >>"$r"
+	fi
+	case $path in
+	xdp | tc | off)
+		if [ -e "$PIN/xr_flows" ]; then
+			m=$(for x in xr_flows xr_ports; do
+				bpftool map show pinned "$PIN/$x" | sed -n \
+				's/.*max_entries \([0-9]*\)  *memlock \([0-9]*\)B.*/\1 \2/p'
+			done | tr '\n' ' ')
+			# shellcheck disable=SC2086
+			set -- $m
+			echo "kmem_bytes_per_call=$(awk -v fe="$1" -v fm="$2" \
+				-v pe="$3" -v pm="$4" 'BEGIN { printf "%.0f",
+				2 * fm / fe + 4 * pm / pe }')" >>"$r"
+			echo "memlock_bytes=$(($2 + $4))" >>"$r"
+		fi
+		;;
+	esac
+	# latency at a low rate, A->B
+	lr=$((RATE * n))
+	[ $lr -gt 10000 ] && lr=10000
+	drain
+	nsx snk "$BUILD/bench_gen" latency --dev s0 --seconds 1.5 \
+		>"$W/lat" 2>"$W/lat.err" &
+	lp=$!
+	sleep 0.2
+	gen gen g0 "$G0MAC" "$R0MAC" ab "$st" "$n" "$W/ga" --seconds 1 \
+		--rate $lr || return 1
+	wait $lp
+	say "  latency at $lr pps: $(kv "$W/lat" samples) samples, p50" \
+		"$(kv "$W/lat" p50_ns) ns, p99 $(kv "$W/lat" p99_ns) ns"
+	echo "latency_p50_ns=$(kv "$W/lat" p50_ns)" >>"$r"
+	echo "latency_p99_ns=$(kv "$W/lat" p99_ns)" >>"$r"
+	# maximum rate, A->B
+	: >"$W/max.res"
+	w=0
+	while [ $w -lt "$WINDOWS" ]; do
+		# shellcheck disable=SC2086 # KSOFT: a list of pids
+		window_begin "$W/max.res" "$RPID" $KSOFT
+		gen gen g0 "$G0MAC" "$R0MAC" ab "$st" "$n" "$W/ga" \
+			--seconds "$SECS" || return 1
+		# shellcheck disable=SC2086
+		window_end "$W/max.res" "$RPID" $KSOFT
+		tail -n 1 "$W/max.res" | awk '{ printf "  max rate: sent %d, delivered %d (%.0f pps), CPU ms: generator %.0f, relay+ksoftirqd %.0f\n",
+			$1, $4, $2 ? $4 * 1e9 / $2 : 0, $3 / 1e6, $5 / 1e6 }'
+		w=$((w + 1))
+	done
+	medians "$W/max.res" "$C_MAX" | {
+		read -r pps cpu loss _ nw
+		echo "pps=$pps"; echo "cpu_ns_per_packet=$cpu"
+		echo "loss=$loss"; echo "windows=$nw"
+	} >>"$r"
+	# fixed rate, both ways: r0's and r1's NAPI in threads of their own on
+	# the relay's CPU (above the relay's priority, as softirqs would be),
+	# so that all the relay's work is counted in its own tasks (no
+	# generator to subtract)
+	drain
+	rt0=$(threaded rly r0 "$RCPU" "${RT:+6}") &&
+		rt1=$(threaded rly r1 "$RCPU" "${RT:+6}") || return 1
+	: >"$W/fix.res"
+	# shellcheck disable=SC2086
+	window_begin "$W/fix.res" "$RPID" "$rt0" "$rt1" $KSOFT_R
+	both 1000000 $((RATE * n)) "$st" "$n" --seconds $FIXED_SECS \
+		--chunk-ms $CHUNK_MS || return 1
+	# shellcheck disable=SC2086
+	window_end "$W/fix.res" "$RPID" "$rt0" "$rt1" $KSOFT_R
+	unthreaded rly r0
+	unthreaded rly r1
+	# no generator CPU in this one: the relay's tasks alone
+	awk '{ $3 = 0; print }' "$W/fix.res" | medians /dev/stdin 0 | {
+		read -r pps cpu loss off _
+		echo "fixed_offered_pps=$off"; echo "fixed_pps=$pps"
+		echo "fixed_loss=$loss"; echo "fixed_cpu_ns_per_packet=$cpu"
+	} >>"$r"
+	awk -F= '/^fixed_/ { printf "  %s %s", $1, $2 } END { print "" }' "$r"
+	case $path in
+	xdp | tc | off)
+		"$BUILD/xrelayctl" --socket "$W/ctl.sock" stats \
+			>"$W/ctl.stats" 2>/dev/null
+		sed -n 's/^forwarded *\(.*\)/  xrelayd forwarded: \1/p; s/^latching *\(.*\)/  xrelayd latching: \1/p' \
+			"$W/ctl.stats"
+		;;
+	esac
+	if ! kill -0 "$RPID" 2>/dev/null; then
+		fail "$path: the relay died during the run"
+		sed 's/^/  relay: /' "$W/relay.err" | tail -n 10 >&2
+		return 1
+	fi
+	if [ -s "$W/relay.err" ]; then
+		say "  the relay logged $(wc -l <"$W/relay.err") lines; the last:"
+		tail -n 3 "$W/relay.err" | cut -c 1-200 | sed 's/^/    /'
+	fi
+	relay_stop
+	echo "done=1" >>"$r"
+}
+
+# ---- the run -----------------------------------------------------------------------
+
+say "density: paths $PATHS; calls $CALLS; ${WINDOWS} windows of ${SECS} s at" \
+	"the maximum rate, ${FIXED_SECS} s at $RATE packets/s per stream each way"
+[ "$NCPU" -ge 2 ] ||
+	say "  WARNING: one CPU only: the relay shares it with the generators"
+if ! command -v rtpengine >/dev/null 2>&1; then
+	PATHS=$(echo "$PATHS" | sed 's/rtpengine//')
+	say "  rtpengine is not installed (tools/deps.sh installs" \
+		"rtpengine-daemon): left out"
+fi
+# shellcheck disable=SC2086 # a list
+nmax=$(max_of $CALLS)
+groups=$(( (nmax + PER_GROUP - 1) / PER_GROUP ))
+topology "$groups" || { fail "cannot build the namespaces"; exit 1; }
+case " $PATHS " in
+*" xdp "* | *" tc "*) caps ;;
+*) CAP_SOCK=$(( (NOFILE - 200) / 4 / 500 * 500 )) CAP_KERNEL=$nmax PORTS_MAX='?' ;;
+esac
+say "limits: xrelay xdp/tc at most $CAP_KERNEL calls (xr_ports holds" \
+	"$PORTS_MAX relay ports, 4 a call); socket paths (xrelay off," \
+	"rtpengine) at most $CAP_SOCK (4 sockets a call, open files $NOFILE)"
+nsx rly "$BUILD/bench_ng" plan --calls "$nmax" --per-group $PER_GROUP \
+	--out "$W/plan.txt" || exit 1
+ran=""
+for N_ in $(for p in $PATHS; do points "$p"; done | tr ' ' '\n' |
+	grep . | sort -n -u); do
+	say ""
+	say "== $N_ calls"
+	baseline "$N_" || { fail "the generator does not run"; exit 1; }
+	for P_ in $PATHS; do
+		case " $(points "$P_") " in *" $N_ "*) ;; *) continue ;; esac
+		if one "$P_" "$N_"; then
+			ran="$ran $P_:$N_"
+		else
+			fail "$P_ with $N_ calls could not be measured"
+			sed 's/^/  relay: /' "$W/relay.err" 2>/dev/null |
+				tail -n 10 >&2
+			relay_stop
+		fi
+	done
+done
+[ -n "$ran" ] || { fail "no point could be measured"; exit 1; }
+
+# ---- figures ---------------------------------------------------------------------
+name_of() { [ "$1" = off ] && echo userspace || echo "$1"; }
+# get PATH N KEY
+get() { kv "$W/res-$1-$2" "$3"; }
+
+# figure NAME VALUE UNIT PATH N CALLS ATTACH: one object, a line of $W/figs
+figure() {
+	printf '{"name": "density.%s", "value": %s, "unit": "%s", "path": "%s", "n": %s, "calls": %s, "attach": "%s"}\n' \
+		"$@" >>"$W/figs"
+}
+: >"$W/figs"
+for pn in $ran; do
+	p=${pn%:*} n=${pn#*:}
+	pp=$(name_of "$p")
+	a=$(get "$p" "$n" attach)
+	nw=$(get "$p" "$n" windows)
+	for f in "pps packets/s" "cpu_ns_per_packet ns/packet" "loss ratio" \
+		"fixed_offered_pps packets/s" "fixed_pps packets/s" \
+		"fixed_loss ratio" "fixed_cpu_ns_per_packet ns/packet" \
+		"latency_p50_ns ns" "latency_p99_ns ns" \
+		"rss_bytes_per_call bytes" "rss_kb kB" \
+		"kmem_bytes_per_call bytes" "memlock_bytes bytes" \
+		"setup_calls_per_s calls/s" "first_kernel_2nd_share ratio" \
+		"first_kernel_p99_ms ms" "latch_all_ms ms" \
+		"latch_cpu_us_per_stream us"; do
+		# shellcheck disable=SC2086
+		set -- $f
+		v=$(get "$p" "$n" "$1")
+		[ -n "$v" ] || continue
+		k=1
+		case $1 in pps | cpu_ns_per_packet | loss) k=${nw:-1} ;; esac
+		figure "$pp.$n.$1" "$v" "$2" "$pp" "$k" "$n" "$a"
+	done
+done
+
+# ratios for the targets of issue 7: ratio NAME PATH1 N1 PATH2 N2 KEY:
+# KEY of (PATH1, N1) over KEY of (PATH2, N2)
+ratio() {
+	v1=$(get "$2" "$3" "$6" 2>/dev/null) v2=$(get "$4" "$5" "$6" 2>/dev/null)
+	[ -n "$v1" ] && [ -n "$v2" ] || return 0
+	v=$(awk -v a="$v1" -v b="$v2" 'BEGIN { if (b > 0) printf "%.3f", a / b }')
+	[ -n "$v" ] || return 0
+	figure "$1" "$v" ratio "$(name_of "$2")" 1 "$3" "$(get "$2" "$3" attach)"
+	say "  $1: $v"
+}
+lastof() { # the largest N PATH ran at
+	for pn in $ran; do [ "${pn%:*}" = "$1" ] && echo "${pn#*:}"; done |
+		sort -n | tail -n 1
+}
+say ""
+say "ratios (issue 7: xdp >= 20x rtpengine's pps, <= 1/30 of its CPU per" \
+	"packet; socket path >= the plain relay; <= 15% pps lost from 1k to 100k):"
+for n in $(echo "$CALLS $CAP_SOCK $CAP_KERNEL" | tr ' ' '\n' | sort -n -u); do
+	ratio "xdp_vs_rtpengine.$n.pps_ratio" xdp "$n" rtpengine "$n" pps
+	ratio "rtpengine_vs_xdp.$n.cpu_ratio" rtpengine "$n" xdp "$n" \
+		cpu_ns_per_packet
+	ratio "userspace_vs_udprelay.$n.pps_ratio" off "$n" udprelay "$n" pps
+done
+for p in xdp tc; do
+	l=$(lastof "$p")
+	[ -n "$l" ] && [ "$l" != 1000 ] &&
+		ratio "$p.${l}_vs_1000.pps_ratio" "$p" "$l" "$p" 1000 pps
+done
+{
+	echo "["
+	sed '$!s/$/,/' "$W/figs"
+	echo "]"
+} >"$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+
+# ---- the table --------------------------------------------------------------------
+say ""
+say "density: maximum rate (A->B, all streams), fixed rate ($RATE pps per stream each way), latency"
+printf '%-9s %-9s %7s %9s %8s %6s | %9s %9s %6s %8s | %8s %8s\n' path attach \
+	calls "max pps" "CPU ns" loss "50pps off" delivered loss "CPU ns" \
+	"lat p50" "lat p99"
+for pn in $ran; do
+	p=${pn%:*} n=${pn#*:}
+	g() { v=$(get "$p" "$n" "$1"); echo "${v:-0}"; }
+	printf '%-9s %-9s %7s %9.0f %8.1f %6.3f | %9.0f %9.0f %6.3f %8.1f | %6.1fus %6.1fus\n' \
+		"$(name_of "$p")" "$(get "$p" "$n" attach)" "$n" "$(g pps)" \
+		"$(g cpu_ns_per_packet)" "$(g loss)" "$(g fixed_offered_pps)" \
+		"$(g fixed_pps)" "$(g fixed_loss)" \
+		"$(g fixed_cpu_ns_per_packet)" \
+		"$(awk -v v="$(g latency_p50_ns)" 'BEGIN { print v / 1000 }')" \
+		"$(awk -v v="$(g latency_p99_ns)" 'BEGIN { print v / 1000 }')"
+done
+say ""
+say "per call: memory, set-up, and when the kernel takes a stream over"
+printf '%-9s %7s %12s %12s %12s %11s %14s\n' path calls "RSS B/call" \
+	"kernel B/call" "ng calls/s" "2nd in kern" "takeover p99"
+for pn in $ran; do
+	p=${pn%:*} n=${pn#*:}
+	rss=$(get "$p" "$n" rss_bytes_per_call)
+	[ -z "$rss" ] && rss="($(get "$p" "$n" rss_kb) kB)"
+	sh2=$(get "$p" "$n" first_kernel_2nd_share)
+	tk=$(get "$p" "$n" first_kernel_p99_ms)
+	printf '%-9s %7s %12s %12s %12s %11s %14s\n' "$(name_of "$p")" "$n" \
+		"$rss" "$(get "$p" "$n" kmem_bytes_per_call | sed 's/^$/-/')" \
+		"$(get "$p" "$n" setup_calls_per_s | sed 's/^$/-/')" \
+		"$(awk -v s="$sh2" 'BEGIN { if (s == "") print "-"; else printf "%.1f%%", s * 100 }')" \
+		"$( [ -n "$tk" ] && echo "${tk} ms (pkt $(get "$p" "$n" first_kernel_p99_packet))" || echo -)"
+done
+say ""
+say "CPU ns: the relay's CPU per delivered packet (our tasks minus the" \
+	"generator's own cost per frame from the baseline; tools/bench_media.sh)."
+say "50pps off: what the generators offered (both ways; below" \
+	"$RATE x 2 x calls when they could not keep up)."
+say "takeover p99: by when 99% of the streams were forwarded by the kernel" \
+	"(their packet number; 2 = the second packet, 20 ms after the first)."
+
+# ---- the plot ----------------------------------------------------------------------
+if command -v gnuplot >/dev/null 2>&1; then
+	: >"$W/plot.dat"
+	for p in $PATHS; do
+		any=0
+		for pn in $ran; do
+			[ "${pn%:*}" = "$p" ] || continue
+			n=${pn#*:}
+			echo "$n $(get "$p" "$n" pps) $(get "$p" "$n" cpu_ns_per_packet)" \
+				>>"$W/plot.dat"
+			any=1
+		done
+		[ $any = 1 ] && printf '\n\n' >>"$W/plot.dat"
+	done
+	plot1="" plot2="" i=0
+	for p in $PATHS; do
+		case " $ran " in *" $p:"*) ;; *) continue ;; esac
+		t="$(name_of "$p")"
+		[ "$p" = xdp ] || [ "$p" = tc ] && t="xrelay $p"
+		[ "$p" = off ] && t="xrelay socket path"
+		plot1="$plot1${plot1:+, }'$W/plot.dat' index $i using 1:2 with linespoints lw 2 title '$t'"
+		plot2="$plot2${plot2:+, }'$W/plot.dat' index $i using 1:3 with linespoints lw 2 title '$t'"
+		i=$((i + 1))
+	done
+	if gnuplot 2>"$W/gnuplot.err" <<EOF; then
+set terminal pngcairo size 1100,480 font "sans,10"
+set output '$PNG'
+set multiplot layout 1,2 title "xrelay density: $(nproc) CPUs, $(uname -r), 214-byte RTP, one run"
+set logscale x
+set xlabel "concurrent calls"
+set grid
+set key top right
+set ylabel "packets/s delivered (max rate, one direction)"
+set logscale y
+plot $plot1
+set ylabel "relay CPU ns per packet"
+plot $plot2
+unset multiplot
+EOF
+		say "plot: $PNG"
+	else
+		say "plot: gnuplot failed: $(head -n 3 "$W/gnuplot.err")"
+	fi
+else
+	say "plot: gnuplot is not installed (tools/deps.sh installs gnuplot-nox)"
+fi
+exit 0
