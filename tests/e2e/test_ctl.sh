@@ -162,7 +162,7 @@ case_metrics() {
 		 'xrelay_iface_attach_info{iface="r0",want="xdp",got="xdp"} 1' \
 		 'xrelay_iface_attach_fallback{iface="r0"} 0' \
 		 'xrelay_port_pairs 5000' \
-		 'xrelay_media_packets_total{path="kernel"} 0'; do
+		 'xrelay_media_packets_total{path="kernel",direction="a_to_b"} 0'; do
 		check "metric: $l" grep -qxF -- "$l" "$WORK/body"
 	done
 	check "drops by reason" grep -qE \
