@@ -630,12 +630,18 @@ static void stream_update(struct media_engine *me, struct stream *st,
 	for (int k = 0; k < 2; k++) {
 		struct comp *c = &st->c[from][k];
 
+		int had = c->sdp.ss_family != 0;
+
 		if (memcmp(&c->sdp, &a[k], sizeof(a[k])) == 0)
 			continue;
 		c->sdp = a[k];
 		/* A new address from the peer: latch again (RTP may now
-		 * come from elsewhere); the other leg sends to the new one. */
-		if (c->latch.latched)
+		 * come from elsewhere); the other leg sends to the new one.
+		 * Its first address (the answer) changes nothing: a latch
+		 * made before it, by a peer that sent as soon as it accepted,
+		 * passed the policy on the leg's signalling address and
+		 * stays, so its next packets stay in the kernel. */
+		if (c->latch.latched && had)
 			latch_reset(&c->latch);
 		flow_sync(me, c);
 		flow_sync(me, comp_other(c));
