@@ -647,13 +647,21 @@ case_crash_restart() {
 	eq "CDR hangup_by" "$(cdr hangup_by)" callee
 	check_kernel a
 	check_kernel b
+	# Nothing of the ended call is left in the kernel.
+	eq "kernel flows left" "$("$BUILD/xrelay-fp" flow-list --pin-dir "$PIN" |
+		grep -c '^[0-9]')" 0
+	eq "port entries left" "$(bpftool map dump pinned "$PIN/xr_ports" |
+		grep -c '"key"')" 0
 	kill -KILL "$xpid"
 	wait "$xpid" 2>/dev/null
 	relay || return 1
 	check "after the next restart no call is adopted" \
 		sh -c "! grep -q 'adopted from the journal' '$LOG'"
 	eq "CDR lines after the next restart" "$(cdr_lines)" 1
-	eq "journal files left" "$(ls "$WORK/state" | grep -c '\.dlg$')" 0
+	eq "journal files left" "$(ls "$WORK/state" | grep -c '\.\(dlg\|call\)$')" 0
+	eq "port pairs in use after the next restart" \
+		"$("$BUILD/xrelayctl" --socket "$WORK/ctl.sock" --json stats |
+		sed -n 's/.*"ports":{"pairs":[0-9]*,"used":\([0-9]*\)}.*/\1/p')" 0
 }
 
 # graceful-restart: SIGTERM (systemctl restart) leaves the call to the next
@@ -662,7 +670,9 @@ case_crash_restart() {
 case_graceful_restart() {
 	setup || return 1
 	call alice bob "sip:bob@$RA" || return 1
+	kill -HUP "$xpid"
 	sleep 1
+	check "a reload (SIGHUP) during the call" grep -q 'reloaded' "$LOG"
 	kill -TERM "$xpid"
 	wait "$xpid" 2>/dev/null
 	check "the stopping daemon leaves the call to the next start" \
