@@ -18,7 +18,6 @@
  * 3 s. Log lines are read back from stderr, redirected to a file.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
