@@ -33,8 +33,8 @@
  *
  *   bench_gen send --dev IF --src-mac MAC --dst-mac MAC --streams FILE
  *                  [--dir ab|ba] [--calls N] [--rate PPS [--chunk-ms MS]]
- *                  [--rounds K] [--seconds S] [--payload N] [--batch N]
- *                  [--hold-dev IF2]
+ *                  [--rounds K [--wave W]] [--seconds S] [--payload N]
+ *                  [--batch N] [--hold-dev IF2]
  *       Many streams (tools/bench_density.sh): FILE has one call a line,
  *       "A_IP A_PORT RA_IP RA_PORT RB_IP RB_PORT B_IP B_PORT" (peer A,
  *       the relay's address and port for A, the relay's for B, peer B;
@@ -52,7 +52,11 @@
  *       timestamp. --rate paces the frames (PPS over all streams, in
  *       chunks of MS milliseconds' worth, 1 by default; 0, the default
  *       rate: as fast as the path takes them), --rounds stops after K frames per stream (K * N in
- *       all), --seconds after S seconds, whichever comes first.
+ *       all), --seconds after S seconds, whichever comes first. With
+ *       --wave, the streams go in waves of W: K frames each for streams
+ *       0..W-1 (round robin among them, PPS being the rate of a whole
+ *       wave), then the same for streams W..2W-1, and so on: calls whose
+ *       media starts W at a time.
  *       Prints frames=, elapsed_ns=, cpu_ns=, pps= as above, and streams=.
  *
  *   bench_gen drop --dev IF
@@ -125,6 +129,10 @@
 #define LAT_SHIFT 8        /* latency histogram: 256-ns buckets */
 #define LAT_BUCKETS 65536  /* up to 16.7 ms; the last one: beyond */
 
+struct gen_ctr {        /* the next stream, and the window rotated over */
+	uint32_t next, lo, hi, pad;
+};
+
 struct gen_tpl {        /* one stream, in the array map (72 bytes) */
 	uint8_t hdr[56];    /* HDR_LEN bytes of headers, 2 unused */
 	uint32_t seq;       /* next RTP sequence number, host order */
@@ -151,8 +159,8 @@ static int usage(void)
 "                      [--hold-dev IF2]\n"
 "       bench_gen send --dev IF --src-mac MAC --dst-mac MAC --streams FILE\n"
 "                      [--dir ab|ba] [--calls N] [--rate PPS [--chunk-ms MS]]\n"
-"                      [--rounds K] [--seconds S] [--payload N] [--batch N]\n"
-"                      [--hold-dev IF2]\n"
+"                      [--rounds K [--wave W]] [--seconds S] [--payload N]\n"
+"                      [--batch N] [--hold-dev IF2]\n"
 "       bench_gen drop --dev IF\n"
 "       bench_gen latency --dev IF --seconds S\n"
 "       bench_gen flows --pin-dir DIR [--rounds K]\n");
@@ -219,7 +227,7 @@ static int load_streams_prog(int ctr_fd, int tpl_fd, uint32_t n)
 	static const int16_t words[] = { OFF_SEQ, OFF_TS, OFF_TS + 2,
 		OFF_STAMP, OFF_STAMP + 2, OFF_STAMP + 4, OFF_STAMP + 6 };
 	struct bpf_insn p[128];
-	int k = 0, jdrop[4], nj = 0;
+	int k = 0, jdrop[5], nj = 0;
 
 #define I(...) (p[k++] = insn(__VA_ARGS__))
 	I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
@@ -231,7 +239,7 @@ static int load_streams_prog(int ctr_fd, int tpl_fd, uint32_t n)
 	I(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, OFF_MARK);
 	jdrop[nj++] = k;
 	I(BPF_JMP | BPF_JGT | BPF_X, BPF_REG_2, BPF_REG_8, 0, 0);
-	/* i = counter; counter = i + 1 < n ? i + 1 : 0 */
+	/* i = next; next = i + 1 < hi ? i + 1 : lo (struct gen_ctr) */
 	I(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0);
 	k += ld_map(&p[k], BPF_REG_1, ctr_fd);
 	I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
@@ -239,12 +247,20 @@ static int load_streams_prog(int ctr_fd, int tpl_fd, uint32_t n)
 	I(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
 	jdrop[nj++] = k;
 	I(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, 0);
-	I(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_0, 0, 0);
+	I(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_0,
+	  offsetof(struct gen_ctr, next), 0);
+	I(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_0,
+	  offsetof(struct gen_ctr, hi), 0);
 	I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_1, 0, 0);
 	I(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, 1);
-	I(BPF_JMP | BPF_JLT | BPF_K, BPF_REG_2, 0, 1, (int32_t)n);
-	I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 0);
-	I(BPF_STX | BPF_MEM | BPF_W, BPF_REG_0, BPF_REG_2, 0, 0);
+	I(BPF_JMP | BPF_JLT | BPF_X, BPF_REG_2, BPF_REG_3, 1, 0);
+	I(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_0,
+	  offsetof(struct gen_ctr, lo), 0);
+	I(BPF_STX | BPF_MEM | BPF_W, BPF_REG_0, BPF_REG_2,
+	  offsetof(struct gen_ctr, next), 0);
+	/* an index past the templates (a bad lo/hi): drop */
+	jdrop[nj++] = k;
+	I(BPF_JMP | BPF_JGE | BPF_K, BPF_REG_1, 0, 0, (int32_t)n);
 	I(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_1, -8, 0);
 	k += ld_map(&p[k], BPF_REG_1, tpl_fd);
 	I(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0);
@@ -692,12 +708,13 @@ static void sleep_ns(long long ns)
 static int cmd_send_streams(int ifindex, const char *path, int ba, long max,
 			    const uint8_t *smac, const uint8_t *dmac,
 			    size_t payload, double seconds, long long rounds,
-			    double rate, double chunk_ms, unsigned batch,
-			    int hold)
+			    double rate, double chunk_ms, long wave,
+			    unsigned batch, int hold)
 {
 	uint8_t frame[ETH_LEN + IP_LEN + UDP_LEN + RTP_LEN + MAX_PAYLOAD];
 	struct xdp_md ctx = { .ingress_ifindex = (uint32_t)ifindex };
-	long long t0, t1, c0, c1, deadline, frames = 0, limit;
+	long long t0, t1, c0, c1, deadline, frames = 0, limit, wf, wt0;
+	long lo, hi;
 	int ctr_fd = -1, tpl_fd = -1, fd = -1, err, rc = 1;
 	struct stream_ep *st = NULL;
 	struct gen_tpl *tpl = NULL;
@@ -717,8 +734,8 @@ static int cmd_send_streams(int ifindex, const char *path, int ba, long max,
 				   payload);
 		keys[i] = (uint32_t)i;
 	}
-	ctr_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench_gen_ctr", 4, 4, 1,
-				NULL);
+	ctr_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench_gen_ctr", 4,
+				sizeof(struct gen_ctr), 1, NULL);
 	tpl_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench_gen_tpl", 4,
 				sizeof(struct gen_tpl), (uint32_t)n, NULL);
 	if (ctr_fd < 0 || tpl_fd < 0) {
@@ -750,59 +767,83 @@ static int cmd_send_streams(int ifindex, const char *path, int ba, long max,
 		}
 	}
 	ctx.data_end = (uint32_t)len;
-	limit = rounds > 0 ? rounds * n : -1;
+	if (wave <= 0 || wave > n)
+		wave = n;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	t0 = ns_of(CLOCK_MONOTONIC);
 	c0 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
 	deadline = t0 + (long long)(seconds * 1e9);
 	rc = 0;
-	for (long long now = t0; now < deadline && !stop &&
-	     (limit < 0 || frames < limit);) {
-		uint32_t want = chunk;
-		long long dt;
+	/* wave after wave of streams (one wave: all of them) */
+	for (lo = 0; lo < n && !rc && !stop &&
+	     ns_of(CLOCK_MONOTONIC) < deadline; lo += wave) {
+		struct gen_ctr w = { 0 };
+		double wrate;
+		uint32_t zero = 0;
 
-		if (rate > 0) { /* what is due by now, a chunk at a time */
-			long long due = (long long)(rate * (double)(now - t0) /
-						    1e9) - frames;
-			double step = rate * chunk_ms / 1000.0 < 1 ? 1
-				    : rate * chunk_ms / 1000.0;
-
-			if (due < (long long)step &&
-			    (limit < 0 || due < limit - frames)) {
-				sleep_ns((long long)((double)(frames + step) *
-					 1e9 / rate) - (now - t0));
-				now = ns_of(CLOCK_MONOTONIC);
-				continue;
-			}
-			want = due > 1000000 ? 1000000 : (uint32_t)due;
-		}
-		if (limit >= 0 && want > limit - frames)
-			want = (uint32_t)(limit - frames);
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-			    .data_size_in = (uint32_t)len, .ctx_in = &ctx,
-			    .ctx_size_in = sizeof(ctx), .repeat = want,
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
-			    .batch_size = batch);
-		err = bpf_prog_test_run_opts(fd, &o);
-		if (err && errno == EINTR)
-			break;
-		if (err) {
-			fprintf(stderr, "bench_gen: BPF_PROG_TEST_RUN (live "
-				"frames) on ifindex %d: %s\n", ifindex,
-				strerror(errno));
+		hi = lo + wave < n ? lo + wave : n;
+		w.next = w.lo = (uint32_t)lo;
+		w.hi = (uint32_t)hi;
+		if (bpf_map_update_elem(ctr_fd, &zero, &w, BPF_ANY)) {
 			rc = 1;
 			break;
 		}
-		frames += want;
-		dt = ns_of(CLOCK_MONOTONIC) - now;
-		now += dt;
-		if (rate <= 0 && dt > 0) { /* as in cmd_send */
-			double r = (double)want / (double)dt;
-			long long left = deadline - now;
-			double w = r * (double)(left < CHUNK_NS ? left : CHUNK_NS);
+		limit = rounds > 0 ? rounds * (hi - lo) : -1;
+		wrate = rate * (double)(hi - lo) / (double)wave;
+		wf = 0;
+		wt0 = ns_of(CLOCK_MONOTONIC);
+		for (long long now = wt0; now < deadline && !stop &&
+		     (limit < 0 || wf < limit);) {
+			uint32_t want = chunk;
+			long long dt;
 
-			chunk = w < 256 ? 256 : w > 4e6 ? 4000000 : (uint32_t)w;
+			if (wrate > 0) { /* due by now, a chunk at a time */
+				long long due = (long long)(wrate *
+					(double)(now - wt0) / 1e9) - wf;
+				double step = wrate * chunk_ms / 1000.0 < 1 ? 1
+					    : wrate * chunk_ms / 1000.0;
+
+				if (due < (long long)step &&
+				    (limit < 0 || due < limit - wf)) {
+					sleep_ns((long long)((double)(wf + step)
+						 * 1e9 / wrate) - (now - wt0));
+					now = ns_of(CLOCK_MONOTONIC);
+					continue;
+				}
+				want = due > 1000000 ? 1000000 : (uint32_t)due;
+			}
+			if (limit >= 0 && want > limit - wf)
+				want = (uint32_t)(limit - wf);
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
+				    .data_size_in = (uint32_t)len,
+				    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+				    .repeat = want,
+				    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+				    .batch_size = batch);
+			err = bpf_prog_test_run_opts(fd, &o);
+			if (err && errno == EINTR)
+				break;
+			if (err) {
+				fprintf(stderr, "bench_gen: BPF_PROG_TEST_RUN "
+					"(live frames) on ifindex %d: %s\n",
+					ifindex, strerror(errno));
+				rc = 1;
+				break;
+			}
+			wf += want;
+			frames += want;
+			dt = ns_of(CLOCK_MONOTONIC) - now;
+			now += dt;
+			if (wrate <= 0 && dt > 0) { /* as in cmd_send */
+				double r = (double)want / (double)dt;
+				long long left = deadline - now;
+				double x = r * (double)(left < CHUNK_NS ? left
+							: CHUNK_NS);
+
+				chunk = x < 256 ? 256 : x > 4e6 ? 4000000
+				      : (uint32_t)x;
+			}
 		}
 	}
 	t1 = ns_of(CLOCK_MONOTONIC);
@@ -981,7 +1022,7 @@ int main(int argc, char **argv)
 		{ "dir", 1, 0, 'D' }, { "calls", 1, 0, 'n' },
 		{ "rate", 1, 0, 'r' }, { "rounds", 1, 0, 'R' },
 		{ "pin-dir", 1, 0, 'P' }, { "chunk-ms", 1, 0, 'C' },
-		{ 0, 0, 0, 0 },
+		{ "wave", 1, 0, 'W' }, { 0, 0, 0, 0 },
 	};
 	uint8_t smac[6], dmac[6], frame[ETH_LEN + IP_LEN + UDP_LEN + RTP_LEN +
 					MAX_PAYLOAD];
@@ -992,7 +1033,7 @@ int main(int argc, char **argv)
 	uint16_t sp = 0, dp = 0;
 	unsigned long payload = 160, batch = 64;
 	long long rounds = 0;
-	long calls = 0;
+	long calls = 0, wave = 0;
 	double seconds = 2, rate = 0, chunk_ms = 1;
 	int seconds_set = 0;
 	char *end;
@@ -1063,6 +1104,11 @@ int main(int argc, char **argv)
 				return usage();
 			break;
 		case 'P': pin_dir = optarg; break;
+		case 'W':
+			wave = strtol(optarg, &end, 10);
+			if (*end || wave < 0)
+				return usage();
+			break;
 		case 'C':
 			chunk_ms = strtod(optarg, &end);
 			if (*end || chunk_ms <= 0 || chunk_ms > 1000)
@@ -1103,7 +1149,7 @@ int main(int argc, char **argv)
 			seconds = 3600;
 		return cmd_send_streams(ifindex, streams, ba, calls, smac, dmac,
 					payload, seconds, rounds, rate,
-					chunk_ms, (unsigned)batch, hold);
+					chunk_ms, wave, (unsigned)batch, hold);
 	}
 	if (have != 15)
 		return usage();
