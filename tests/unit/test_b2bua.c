@@ -38,6 +38,7 @@
 #include "sipmsg.h"
 #include "transport.h"
 #include "check.h"
+#include "b2bua_fixture.h"
 
 #define DOMAIN "xrelay.test"
 #define PORT_MIN 40000
@@ -364,44 +365,13 @@ static struct sip_peer peer(const char *ip, int port)
 	return p;
 }
 
-static int free_udp_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), port = -1;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static int group_setup(void **state)
 {
-	struct media_cfg mc;
-	char err[512] = "";
-
 	(void)state;
-	snprintf(pin_dir, sizeof(pin_dir), "/tmp/xr-b2bua-pin.XXXXXX");
-	if (!mkdtemp(pin_dir)) {
-		print_error("mkdtemp: %s\n", strerror(errno));
+	if (fx_media_start(&ME, pin_dir, sizeof(pin_dir), "b2bua", PORT_MIN,
+			   PORT_MAX) < 0)
 		return -1;
-	}
-	media_cfg_defaults(&mc);
-	snprintf(mc.ifaces[0].name, sizeof(mc.ifaces[0].name), "lo");
-	mc.ifaces[0].mode = ATTACH_OFF;
-	mc.nifaces = 1;
-	mc.port_min = PORT_MIN;
-	mc.port_max = PORT_MAX;
-	mc.pin_dir = pin_dir;
-	if (media_engine_new(&ME, &mc, err, sizeof(err))) {
-		print_error("media_engine_new: %s\n", err);
-		return -1;
-	}
-	sip_port = free_udp_port();
+	sip_port = fx_free_udp_port();
 	if (sip_port < 0)
 		return -1;
 	snprintf(RELAY, sizeof(RELAY), "127.0.0.1:%d", sip_port);
@@ -415,32 +385,20 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (ME) {
-		media_engine_shutdown(ME);
-		media_engine_free(ME);
-	}
-	ME = NULL;
-	if (pin_dir[0])
-		rmdir(pin_dir);
+	fx_media_stop(&ME, pin_dir);
 	return 0;
 }
 
 static int setup(void **state)
 {
-	struct sockaddr_storage ss;
-	char err[256] = "", a[64];
+	char err[256] = "";
 	int fd;
 
 	(void)state;
 	memset(&F, 0, sizeof(F));
-	F.tp = tp_new(b2bua_on_message, NULL);
-	snprintf(a, sizeof(a), "127.0.0.1:%d", sip_port);
-	if (!F.tp || netaddr_parse(a, -1, &ss) < 0 ||
-	    tp_listen(F.tp, SIP_UDP, (struct sockaddr *)&ss, err,
-		      sizeof(err)) < 0) {
-		print_error("transport on %s: %s\n", a, err);
+	F.tp = fx_transport(sip_port);
+	if (!F.tp)
 		return -1;
-	}
 	F.reg = registrar_new(60, 3600);
 	F.rt = routes_new();
 	snprintf(F.cdr_path, sizeof(F.cdr_path), "/tmp/xr-b2bua-cdr.XXXXXX");
@@ -2010,21 +1968,13 @@ static void test_max_calls(void **state)
 static void test_port_exhaustion(void **state)
 {
 	struct media_engine *small = NULL;
-	struct media_cfg mc;
 	struct tcall c1, c2;
 	struct cap *r;
-	char err[512] = "";
 
 	(void)state;
-	media_cfg_defaults(&mc);
-	snprintf(mc.ifaces[0].name, sizeof(mc.ifaces[0].name), "lo");
-	mc.ifaces[0].mode = ATTACH_OFF;
-	mc.nifaces = 1;
-	mc.port_min = PORT_MAX + 1;       /* two pairs: one call's two legs */
-	mc.port_max = PORT_MAX + 4;
-	mc.pin_dir = pin_dir;
-	if (media_engine_new(&small, &mc, err, sizeof(err)))
-		fail_msg("media_engine_new: %s", err);
+	/* Two pairs: one call's two legs. */
+	if (fx_media_new(&small, pin_dir, PORT_MAX + 1, PORT_MAX + 4) < 0)
+		fail();
 	F.d.me = small;
 	reconfigure();
 	register_bob();

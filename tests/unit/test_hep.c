@@ -41,6 +41,7 @@
 #include "sipmsg.h"
 #include "transport.h"
 #include "check.h"
+#include "b2bua_fixture.h"
 
 #define DOMAIN "xrelay.test"
 #define PORT_MIN 41000
@@ -526,58 +527,25 @@ static void feed(const struct sip_peer *from, const char *msg)
 	b2bua_on_message(F.b, msg, strlen(msg), from);
 }
 
-static int free_udp_port(void)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t sl = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), port = -1;
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
 static int b2b_setup(void **state)
 {
-	struct media_cfg mc;
-	struct sockaddr_storage ss;
 	struct b2bua_cfg cfg = { .retry_after_s = 5, .reg_min_expires_s = 60,
 				 .reg_max_expires_s = 3600, .t1_ms = 1 };
 	struct b2bua_deps deps = { 0 };
-	char err[512] = "", where[NETADDR_STRLEN], a[64];
+	char err[512] = "", where[NETADDR_STRLEN];
 	int port;
 
 	(void)state;
 	memset(&F, 0, sizeof(F));
 	F.coll = -1;
-	snprintf(pin_dir, sizeof(pin_dir), "/tmp/xr-hep-pin.XXXXXX");
-	if (!mkdtemp(pin_dir))
+	if (fx_media_start(&ME, pin_dir, sizeof(pin_dir), "hep", PORT_MIN,
+			   PORT_MAX) < 0)
 		return -1;
-	media_cfg_defaults(&mc);
-	snprintf(mc.ifaces[0].name, sizeof(mc.ifaces[0].name), "lo");
-	mc.ifaces[0].mode = ATTACH_OFF;
-	mc.nifaces = 1;
-	mc.port_min = PORT_MIN;
-	mc.port_max = PORT_MAX;
-	mc.pin_dir = pin_dir;
-	if (media_engine_new(&ME, &mc, err, sizeof(err))) {
-		print_error("media_engine_new: %s\n", err);
-		return -1;
-	}
 	sipmsg_init();
-	port = free_udp_port();
-	snprintf(a, sizeof(a), "127.0.0.1:%d", port);
-	F.tp = tp_new(b2bua_on_message, NULL);
-	if (port < 0 || !F.tp || netaddr_parse(a, -1, &ss) < 0 ||
-	    tp_listen(F.tp, SIP_UDP, (struct sockaddr *)&ss, err,
-		      sizeof(err)) < 0) {
-		print_error("transport on %s: %s\n", a, err);
+	port = fx_free_udp_port();
+	F.tp = port < 0 ? NULL : fx_transport(port);
+	if (!F.tp)
 		return -1;
-	}
 	F.coll = collector_open("127.0.0.1:0", where, sizeof(where));
 	if (hep_open(&F.hep, where, 2001, "homer-key", err, sizeof(err)) < 0) {
 		print_error("hep_open: %s\n", err);
@@ -610,13 +578,7 @@ static int b2b_teardown(void **state)
 		close(F.coll);
 	for (int i = 0; i < F.nev; i++)
 		free(F.ev[i].buf);
-	if (ME) {
-		media_engine_shutdown(ME);
-		media_engine_free(ME);
-		ME = NULL;
-	}
-	if (pin_dir[0])
-		rmdir(pin_dir);
+	fx_media_stop(&ME, pin_dir);
 	memset(&F, 0, sizeof(F));
 	return 0;
 }

@@ -49,6 +49,7 @@
 #include "sipmsg.h"
 #include "transport.h"
 #include "check.h"
+#include "b2bua_fixture.h"
 
 #define DOMAIN "xrelay.test"
 #define PORT_MIN 41000
@@ -154,33 +155,15 @@ static int group_setup(void **state)
 {
 	static struct b2bua_cfg cfg = { .domain = DOMAIN };
 	struct b2bua_deps d = { 0 };
-	struct sockaddr_storage ss;
-	struct media_cfg mc;
-	char err[512] = "";
 
 	(void)state;
 	log_set_level(LOG_ERR); /* the malformed-message warnings are expected */
-	snprintf(F.pin_dir, sizeof(F.pin_dir), "/tmp/xr-torture-pin.XXXXXX");
-	if (!mkdtemp(F.pin_dir))
+	if (fx_media_start(&F.me, F.pin_dir, sizeof(F.pin_dir), "torture",
+			   PORT_MIN, PORT_MAX) < 0)
 		return -1;
-	media_cfg_defaults(&mc);
-	snprintf(mc.ifaces[0].name, sizeof(mc.ifaces[0].name), "lo");
-	mc.ifaces[0].mode = ATTACH_OFF;
-	mc.nifaces = 1;
-	mc.port_min = PORT_MIN;
-	mc.port_max = PORT_MAX;
-	mc.pin_dir = F.pin_dir;
-	if (media_engine_new(&F.me, &mc, err, sizeof(err))) {
-		print_error("media_engine_new: %s\n", err);
+	F.tp = fx_transport(0);
+	if (!F.tp)
 		return -1;
-	}
-	F.tp = tp_new(b2bua_on_message, NULL);
-	netaddr_parse("127.0.0.1:0", -1, &ss);
-	if (!F.tp || tp_listen(F.tp, SIP_UDP, (struct sockaddr *)&ss, err,
-			       sizeof(err)) < 0) {
-		print_error("transport: %s\n", err);
-		return -1;
-	}
 	F.reg = registrar_new(60, 3600);
 	F.rt = routes_new();
 	if (!F.reg || !F.rt)
@@ -213,12 +196,7 @@ static int group_teardown(void **state)
 	tp_free(F.tp);
 	registrar_free(F.reg);
 	routes_free(F.rt);
-	if (F.me) {
-		media_engine_shutdown(F.me);
-		media_engine_free(F.me);
-	}
-	if (F.pin_dir[0])
-		rmdir(F.pin_dir);
+	fx_media_stop(&F.me, F.pin_dir);
 	cap_clear();
 	return 0;
 }
