@@ -75,7 +75,9 @@
 #      packets per wake-up, so this costs more per packet than 5.
 #
 #   Where the work runs, and the CPU: r0's and r1's NAPI run in threads of
-#   their own (threaded NAPI), pinned to the relay's CPU: so the relay's
+#   their own (threaded NAPI), pinned to the relay's CPU (at real-time
+#   priority in the kernel modes, as softirq work would run; at the
+#   relay's nice level next to a userspace relay): so the relay's
 #   whole work - the XDP program and the redirect, or the stack with the
 #   TC program, or the stack, the socket and the daemon - runs in the
 #   relay's own tasks on one core, and its CPU is the run time of exactly
@@ -321,8 +323,15 @@ relay_start() {
 	# the relay attached: a veth may make its NAPI anew then): every bit
 	# of the relay's work - its program or the stack, the daemon - then
 	# runs in the relay's own tasks
-	R0_T=$(threaded rly r0 "$RCPU" nice) &&
-		R1_T=$(threaded rly r1 "$RCPU" nice) || return 1
+	# In the kernel modes nothing else on that core needs it: the threads
+	# run at real-time priority, as softirq work would (a wake-up a little
+	# late overflows a veth's ring of 256 frames at these rates); next to
+	# a userspace relay they share the core with it fairly (above it they
+	# would starve it: receive livelock).
+	np=nice
+	case $1 in xdp | tc) [ "$PRIO" = 0 ] || np=5 ;; esac
+	R0_T=$(threaded rly r0 "$RCPU" $np) &&
+		R1_T=$(threaded rly r1 "$RCPU" $np) || return 1
 	RTASKS="$RPID $R0_T $R1_T $KSOFT_R"
 }
 
@@ -747,9 +756,14 @@ one() {
 		sed 's/^/  relay: /' "$W/relay.err" | tail -n 10 >&2
 		return 1
 	fi
+	if [ -n "${BENCH_DENSITY_DEBUG:-}" ] && [ -e "$W/ctl.sock" ]; then
+		"$BUILD/xrelayctl" --socket "$W/ctl.sock" stats 2>/dev/null |
+			sed -n '/kernel verdicts/,$p' | sed 's/^/  /'
+	fi
 	if [ -s "$W/relay.err" ]; then
 		say "  the relay logged $(wc -l <"$W/relay.err") lines; the last:"
-		tail -n 3 "$W/relay.err" | cut -c 1-200 | sed 's/^/    /'
+		tail -n 3 "$W/relay.err" | cut -c 1-${BENCH_DENSITY_DEBUG:+1}200 |
+			sed 's/^/    /'
 	fi
 	relay_stop
 	echo "done=1" >>"$r"
