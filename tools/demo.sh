@@ -27,16 +27,13 @@ make -s -j"$(nproc)" || exit 1
 
 ROOT=$(pwd)
 . tests/e2e/lib.sh
-PHONES=""
+. tests/e2e/phones.sh    # phone, ua, phones_stop: the tests' phones
+PHONE_MODULES=sndfile.so # the phones record what they hear
 # Phones first (by pid; a baresip asked to stop would first unregister
-# with the relay), then what lib.sh's cleanup removes.
-phones_stop() {
-	for p in $PHONES; do kill -KILL "$p" 2>/dev/null; done
-	for p in $PHONES; do wait "$p" 2>/dev/null; done
-	PHONES=""
-}
-trap 'phones_stop; cleanup; rm -rf "$W"' EXIT
-W=$(mktemp -d)
+# with the relay), then what lib.sh's cleanup removes ($WORK too).
+trap 'phones_stop; cleanup' EXIT
+workdir
+W=$WORK
 say() { printf '\n== %s\n' "$*"; }
 fail() { echo "demo: $*" >&2; exit 1; }
 
@@ -74,54 +71,14 @@ done
 grep -E 'info +(media|sip|xrelayd):|warn|error' "$LOG" | grep -v libbpf |
 	sed 's/^[0-9:.]* [a-z]* */   xrelayd: /'
 
-# phone NAME NS ADDR REGISTRAR HZ: a baresip phone on ADDR in namespace NS,
-# account <sip:NAME@REGISTRAR>, playing an HZ tone, recording what it
-# hears into $W/NAME, controlled with build/uactl on 127.0.0.1:4444 in NS.
-phone() {
-	d=$W/$1
-	mkdir -p "$d"
-	cat >"$d/config" <<EOF
-poll_method epoll
-sip_listen $3:5060
-audio_player aubridge,nil
-audio_alert aubridge,nil
-audio_source ausine,$5
-ausrc_srate 48000
-ausrc_channels 2
-auplay_srate 48000
-module_path /usr/lib/baresip/modules
-module g711.so
-module ausine.so
-module aubridge.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:4444
-EOF
-	echo "<sip:$1@$4>;auth_pass=none;regint=600;audio_codecs=PCMU" \
-		>"$d/accounts"
-	(cd "$d" && exec nsenter --net=/run/netns/"$T$2" baresip -f "$d" \
-		</dev/null >"$d/log" 2>&1) &
-	PHONES="$PHONES $!"
-}
-ua() { ns=$1; shift; nsx "$ns" "$BUILD/uactl" "$@"; }
-# registered NAME NS REGISTRAR: until the phone says it is registered.
-registered() {
-	i=0
-	until ua "$2" reginfo 2>/dev/null | grep -q "sip:$1@$3 .*OK"; do
-		[ $i -ge 50 ] && fail "$1 did not register (log: $W/$1/log)"
-		sleep 0.1
-		i=$((i + 1))
-	done
-	ua "$2" reginfo | grep "sip:$1@" | sed "s/  */ /g; s/^> */   $1: /"
-}
-
 say "Two SIP phones (baresip) register with xrelayd"
-phone alice alice $A $RA 440
-phone bob bob $B $RB 880
-registered alice alice $RA
-registered bob bob $RB
+# Each in $W/NAME, controlled with build/uactl on 127.0.0.1:4444 in its
+# namespace (ua NAME ...).
+phone alice alice $A $RA 440 4444 || fail "alice did not register"
+phone bob bob $B $RB 880 4444 || fail "bob did not register"
+for n in alice bob; do
+	ua $n reginfo | grep "sip:$n@" | sed "s/  */ /g; s/^> */   $n: /"
+done
 
 # trace_since N: xrelayd's SIP trace (one line per message) after line N
 # of its log.

@@ -6,7 +6,8 @@
 #                           pid in $XPID, CDR lines in $CDR, control
 #                           socket $SOCK
 #   phone NAME NS ADDR REGISTRAR HZ PORT [PASSWORD]
-#                           a registered baresip phone
+#                           a registered baresip phone (PHONE_MODULES:
+#                           more baresip modules, e.g. sndfile.so)
 #   ua NAME ARGS...         build/uactl on NAME's control port
 #   call CALLER CALLEE URI  CALLER dials, CALLEE answers: established
 #   hangup NAME             NAME hangs up and sees its call closed
@@ -17,9 +18,11 @@
 # A test that uses phones sets its trap with `phones_trap` (in the case's
 # subshell) so that the phones (by pid) go before the usual cleanup.
 
+# phones_need [COMMAND...]: the binaries, baresip, bash and the COMMANDs
+# (sox, kamailio, ...) are there.
 phones_need() {
 	need_bins xrelayd xrelayctl uactl xrelay-fp
-	for b in baresip bash; do
+	for b in baresip bash "$@"; do
 		if ! command -v $b >/dev/null; then
 			echo "not ok - $b is not installed: run tools/deps.sh"
 			exit 1
@@ -53,15 +56,20 @@ relay() {
 }
 
 PHONES=""
+PHONE_MODULES=${PHONE_MODULES:-}
 # phone NAME NS ADDR REGISTRAR HZ PORT [PASSWORD]: a baresip phone on
 # ADDR:5060 in namespace NS, account <sip:NAME@REGISTRAR> (PASSWORD, or
 # none), playing an HZ tone, PCMU only, controlled on 127.0.0.1:PORT in
-# NS; registered when this returns. It runs in $WORK/NAME.
+# NS; registered when this returns. It runs in $WORK/NAME (its log; with
+# PHONE_MODULES=sndfile.so its recordings, dump-*-dec.wav). ausine makes
+# 48 kHz stereo only; aubridge,nil plays nothing, so no sound device is
+# needed.
 phone() {
 	name=$1 ns=$2 pa=$3 reg=$4 hz=$5 port=$6 pw=${7:-none}
 	d=$WORK/$name
 	mkdir -p "$d" || return 1
-	cat >"$d/config" <<EOF
+	{
+	cat <<EOF
 poll_method epoll
 sip_listen $pa:5060
 audio_player aubridge,nil
@@ -74,11 +82,15 @@ module_path /usr/lib/baresip/modules
 module g711.so
 module ausine.so
 module aubridge.so
+EOF
+	for m in $PHONE_MODULES; do echo "module $m"; done
+	cat <<EOF
 module_app account.so
 module_app menu.so
 module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:$port
 EOF
+	} >"$d/config"
 	echo "<sip:$name@$reg>;auth_pass=$pw;regint=600;audio_codecs=PCMU" \
 		>"$d/accounts"
 	(cd "$d" && exec nsenter --net=/run/netns/"$T$ns" baresip -f "$d" \
@@ -86,6 +98,7 @@ EOF
 	PHONES="$PHONES $!"
 	# The subshell execs nsenter, which execs baresip: $! is the phone.
 	eval "PHNS_$name=$ns PHPORT_$name=$port PHADDR_$name=$pa PHPID_$name=$!"
+	# Registered at start, before anyone listens for the event: ask.
 	i=0
 	until ua "$name" --timeout 5 reginfo 2>&1 |
 		grep -q "sip:$name@$reg .*OK"; do
@@ -100,12 +113,16 @@ EOF
 	done
 }
 
+# phones_stop: every phone, at once (a baresip asked to stop unregisters
+# first, which waits on the relay).
 phones_stop() {
 	for p in $PHONES; do kill -KILL "$p" 2>/dev/null; done
 	for p in $PHONES; do wait "$p" 2>/dev/null; done
 	PHONES=""
 }
 
+# ua NAME UACTL-ARGS...: uactl on NAME's control port, inside its
+# namespace.
 ua() {
 	n=$1
 	shift
@@ -113,7 +130,8 @@ ua() {
 	nsx "$uns" "$BUILD/uactl" --port "$uport" "$@"
 }
 
-# wait_calls NAME PATTERN [SEC]: until NAME's list of calls matches.
+# wait_calls NAME PATTERN [SEC]: until NAME's list of calls matches
+# PATTERN (grep -E), e.g. "INCOMING" or "Active calls \(0\)".
 wait_calls() {
 	i=0
 	while [ $i -lt $((${3:-5} * 10)) ]; do

@@ -17,14 +17,12 @@
 # packets >> userspace packets; the pinned flow map agrees), and that the
 # BYE's delete removed the session.
 . "$(dirname "$0")/lib.sh"
+# The phones (phone, ua, wait_calls, phones_stop); relay, wait_log and
+# hangup are this file's own, defined below.
+. "$(dirname "$0")/phones.sh"
 
-need_bins xrelayd uactl xrelay-fp
-for b in kamailio baresip sox bash; do
-	if ! command -v $b >/dev/null; then
-		echo "not ok - $b is not installed: run tools/deps.sh"
-		exit 1
-	fi
-done
+phones_need kamailio sox
+PHONE_MODULES=sndfile.so   # the phones record what they hear
 
 A=10.77.1.2  RA=10.77.1.1   # alice; the relay (and Kamailio) on r0
 B=10.77.2.2  RB=10.77.2.1   # bob; the relay on r1
@@ -32,7 +30,7 @@ NGPORT=22222                # xrelayd's ng listener, on loopback
 SECS=3                      # media time of the call
 
 topology() {
-	trap 'phones_stop; cleanup' EXIT
+	phones_trap
 	mkns a rly b || return 1
 	veth a a0 "$A/24" rly r0 "$RA/24" || return 1
 	veth rly r1 "$RB/24" b b0 "$B/24" || return 1
@@ -208,80 +206,14 @@ EOF
 	wait_udp rly 5060
 }
 
-PHONES=""
-# phone NAME NS ADDR REGISTRAR HZ PORT: a baresip phone on ADDR:5060,
-# registered with <sip:NAME@REGISTRAR>, playing an HZ tone, offering only
-# PCMU, recording what it hears, controlled on 127.0.0.1:PORT in NS.
-phone() {
-	name=$1 ns=$2 pa=$3 reg=$4 hz=$5 port=$6
-	d=$WORK/$name
-	mkdir -p "$d" || return 1
-	cat >"$d/config" <<EOF
-poll_method epoll
-sip_listen $pa:5060
-audio_player aubridge,nil
-audio_alert aubridge,nil
-audio_source ausine,$hz
-ausrc_srate 48000
-ausrc_channels 2
-auplay_srate 48000
-module_path /usr/lib/baresip/modules
-module g711.so
-module ausine.so
-module aubridge.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:$port
-EOF
-	echo "<sip:$name@$reg>;auth_pass=none;regint=600;audio_codecs=PCMU" \
-		>"$d/accounts"
-	(cd "$d" && exec nsenter --net=/run/netns/"$T$ns" baresip -f "$d" \
-		</dev/null >"$d/log" 2>&1) &
-	PHONES="$PHONES $!"
-	eval "PHNS_$name=$ns PHPORT_$name=$port"
-	i=0
-	until ua "$name" --timeout 5 reginfo 2>&1 |
-		grep -q "sip:$name@$reg .*OK"; do
-		if [ $i -ge 50 ]; then
-			echo "$name did not register with Kamailio:"
-			ua "$name" reginfo 2>&1 | sed "s/^/$name: /"
-			tail -n 20 "$KLOG" | sed 's/^/kamailio: /'
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "pass: $name registered with Kamailio at $reg"
-}
-
-phones_stop() {
-	for p in $PHONES; do kill -KILL "$p" 2>/dev/null; done
-	for p in $PHONES; do wait "$p" 2>/dev/null; done
-	PHONES=""
-}
-
-# ua NAME UACTL-ARGS...: uactl on NAME's control port, in its namespace.
-ua() {
-	n=$1
-	shift
-	eval "uns=\$PHNS_$n uport=\$PHPORT_$n"
-	nsx "$uns" "$BUILD/uactl" --port "$uport" "$@"
-}
-
-# wait_calls NAME PATTERN: until NAME's list of calls matches PATTERN.
-wait_calls() {
-	i=0
-	while [ $i -lt 50 ]; do
-		ua "$1" listcalls >"$WORK/calls" 2>&1
-		grep -Eq "$2" "$WORK/calls" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "$1's calls do not match '$2':"
-	sed "s/^/$1: /" "$WORK/calls"
-	return 1
+# kphone NAME NS ADDR REGISTRAR HZ PORT: phones.sh's phone (recording
+# what it hears), registered with Kamailio.
+kphone() {
+	if ! phone "$@"; then
+		tail -n 20 "$KLOG" | sed 's/^/kamailio: /'
+		return 1
+	fi
+	echo "pass: $1 registered with Kamailio at $4"
 }
 
 # ng JSON: one ng request (JSON) to xrelayd from inside the relay's
@@ -338,8 +270,8 @@ setup_call() {
 	topology || return 1
 	relay || return 1
 	kamailio_start || { diag; return 1; }
-	phone alice a "$A" "$RA" 440 4444 || return 1
-	phone bob b "$B" "$RB" 880 4444 || return 1
+	kphone alice a "$A" "$RA" 440 4444 || return 1
+	kphone bob b "$B" "$RB" 880 4444 || return 1
 	ua alice --timeout 10 --wait-event CALL_ESTABLISHED,CALL_CLOSED \
 		dial "sip:bob@$RA" >"$WORK/dial.out" 2>&1 &
 	dpid=$!

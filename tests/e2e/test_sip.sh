@@ -18,14 +18,10 @@
 # Every case makes its own topology, relay and phones; its trap stops the
 # phones (by pid) before the usual cleanup.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/phones.sh"
 
-need_bins xrelayd uactl xrelay-fp
-for b in baresip sox bash; do
-	if ! command -v $b >/dev/null; then
-		echo "not ok - $b is not installed: run tools/deps.sh"
-		exit 1
-	fi
-done
+phones_need sox
+PHONE_MODULES=sndfile.so   # the phones record what they hear
 
 A=10.79.1.2  C=10.79.1.3  RA=10.79.1.1   # alice, carol; the relay on r0
 B=10.79.2.2  RB=10.79.2.1                # bob; the relay on r1
@@ -34,7 +30,7 @@ SECS=3                                   # media time of a call
 # ---- topology, relay, phones ---------------------------------------------
 
 topology() {
-	trap 'phones_stop; cleanup' EXIT
+	phones_trap
 	mkns a rly b || return 1
 	veth a a0 "$A/24" rly r0 "$RA/24" || return 1
 	veth rly r1 "$RB/24" b b0 "$B/24" || return 1
@@ -49,128 +45,28 @@ topology() {
 	workdir
 }
 
-# relay [FLAG VALUE...]: xrelayd in the relay namespace, XDP on r0 and r1,
-# SIP trace at debug level in $LOG, CDR lines in $CDR.
-relay() {
-	LOG=$WORK/xrelayd.log CDR=$WORK/cdr.jsonl MARK=0
-	mkdir -p "$WORK/state" || return 1
-	bg rly "$BUILD/xrelayd" --listen udp:0.0.0.0:5060 \
-		--iface r0:xdp --iface r1:xdp --pin-dir "$PIN" \
-		--state-dir "$WORK/state" --ctl-socket "$WORK/ctl.sock" \
-		--domain xrelay.test --cdr-file "$CDR" --log-level debug \
-		"$@" </dev/null >"$LOG" 2>&1
-	xpid=$!
-	i=0
-	until grep -q 'xrelayd: ready' "$LOG"; do
-		if ! kill -0 "$xpid" 2>/dev/null || [ $i -ge 100 ]; then
-			echo "xrelayd did not start:"
-			grep -v libbpf "$LOG" | sed 's/^/xrelayd: /'
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
+# start_relay [FLAG VALUE...]: phones.sh's relay (xrelayd in rly, XDP on
+# r0 and r1, SIP trace at debug level in $LOG, CDR lines in $CDR, pid in
+# $XPID), the mark at its start, its XDP checked.
+start_relay() {
+	MARK=0
+	relay "$@" || return 1
 	check "xrelayd forwards in the kernel (xdp) on r0 and r1" \
 		[ "$(grep -c 'r[01]: forwarding in the kernel (xdp)' "$LOG")" \
 		-eq 2 ]
-}
-
-PHONES=""
-# phone NAME NS ADDR REGISTRAR HZ PORT: a baresip phone on ADDR:5060 in
-# namespace NS with the account <sip:NAME@REGISTRAR> (no password),
-# playing an HZ tone and offering only PCMU, controlled on
-# 127.0.0.1:PORT inside NS. It runs in $WORK/NAME (its log, recordings)
-# and is registered when this returns.
-phone() {
-	name=$1 ns=$2 pa=$3 reg=$4 hz=$5 port=$6
-	d=$WORK/$name
-	mkdir -p "$d" || return 1
-	# ausine makes 48 kHz stereo only; aubridge,nil plays nothing, so no
-	# sound device is needed; sndfile records both directions.
-	cat >"$d/config" <<EOF
-poll_method epoll
-sip_listen $pa:5060
-audio_player aubridge,nil
-audio_alert aubridge,nil
-audio_source ausine,$hz
-ausrc_srate 48000
-ausrc_channels 2
-auplay_srate 48000
-module_path /usr/lib/baresip/modules
-module g711.so
-module ausine.so
-module aubridge.so
-module sndfile.so
-module_app account.so
-module_app menu.so
-module_app ctrl_tcp.so
-ctrl_tcp_listen 127.0.0.1:$port
-EOF
-	echo "<sip:$name@$reg>;auth_pass=none;regint=600;audio_codecs=PCMU" \
-		>"$d/accounts"
-	(cd "$d" && exec nsenter --net=/run/netns/"$T$ns" baresip -f "$d" \
-		</dev/null >"$d/log" 2>&1) &
-	PHONES="$PHONES $!"
-	eval "PHNS_$name=$ns PHPORT_$name=$port PHADDR_$name=$pa"
-	# Registered at start, before anyone listens for the event: ask.
-	i=0
-	until ua "$name" --timeout 5 reginfo 2>&1 |
-		grep -q "sip:$name@$reg .*OK"; do
-		if [ $i -ge 50 ]; then
-			echo "$name did not register:"
-			ua "$name" reginfo 2>&1 | sed "s/^/$name: /"
-			sed "s/^/$name log: /" "$d/log" | tail -n 20
-			return 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-
-# phones_stop: every phone, at once (a baresip asked to stop unregisters
-# first, which waits on the relay). Their recordings are closed already
-# when the calls ended.
-phones_stop() {
-	for p in $PHONES; do kill -KILL "$p" 2>/dev/null; done
-	for p in $PHONES; do wait "$p" 2>/dev/null; done
-	PHONES=""
 }
 
 # setup [FLAG VALUE...]: the topology, the relay (with the flags), alice
 # and bob, registered.
 setup() {
 	topology || return 1
-	relay "$@" || return 1
+	start_relay "$@" || return 1
 	phone alice a "$A" "$RA" 440 4444 || return 1
 	phone bob b "$B" "$RB" 880 4444 || return 1
 }
 
 # addr_of NAME: the address NAME's phone signals from.
 addr_of() { eval "echo \$PHADDR_$1"; }
-
-# ua NAME UACTL-ARGS...: uactl on NAME's control port, inside its
-# namespace.
-ua() {
-	n=$1
-	shift
-	eval "uns=\$PHNS_$n uport=\$PHPORT_$n"
-	nsx "$uns" "$BUILD/uactl" --port "$uport" "$@"
-}
-
-# wait_calls NAME PATTERN [SEC]: until NAME's list of calls matches
-# PATTERN (grep -E), e.g. "INCOMING" or "Active calls \(0\)".
-wait_calls() {
-	i=0
-	while [ $i -lt $((${3:-5} * 10)) ]; do
-		ua "$1" listcalls >"$WORK/calls" 2>&1
-		grep -Eq "$2" "$WORK/calls" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "$1's calls after ${3:-5} s do not match '$2':"
-	sed "s/^/$1: /" "$WORK/calls"
-	return 1
-}
 
 # dial CALLER URI: CALLER dials URI in the background; what its phone
 # says (the first CALL_ESTABLISHED or CALL_CLOSED event, as "TYPE PARAM")
@@ -223,14 +119,6 @@ ring() {
 	check_flow "180 from $2 relayed to $1" \
 		"rx from $(addr_of "$2"):5060: SIP/2.0 180" \
 		"tx to $(addr_of "$1"):5060: SIP/2.0 180"
-}
-
-# hangup NAME: NAME hangs up its call; it sees the call closed.
-hangup() {
-	ua "$1" --wait-event CALL_CLOSED hangup >"$WORK/hangup.out" 2>&1
-	hrc=$?
-	sed "s/^/$1: /" "$WORK/hangup.out"
-	check "$1 hung up (its call closed)" [ $hrc -eq 0 ]
 }
 
 # ---- the relay's view -------------------------------------------------------
@@ -293,7 +181,6 @@ no_msg() {
 }
 
 # wait_cdr N: until the CDR file has N lines (3 s); shows them.
-cdr_lines() { if [ -f "$CDR" ]; then wc -l <"$CDR"; else echo 0; fi; }
 wait_cdr() {
 	i=0
 	until [ "$(cdr_lines)" -ge "$1" ] || [ $i -ge 60 ]; do
@@ -625,14 +512,14 @@ case_crash_restart() {
 	setup || return 1
 	call alice bob "sip:bob@$RA" || return 1
 	sleep 1
-	kill -KILL "$xpid"
-	wait "$xpid" 2>/dev/null
+	kill -KILL "$XPID"
+	wait "$XPID" 2>/dev/null
 	k1=$(kpkts "$A")
 	sleep 1
 	k2=$(kpkts "$A")
 	check "the kernel forwards alice's media while xrelayd is down ($k1 -> $k2 packets in 1 s)" \
 		[ "$k2" -ge $((k1 + 40)) ]
-	relay || return 1
+	start_relay || return 1
 	check "the restarted xrelayd adopts the call" \
 		grep -q 'adopted from the journal' "$LOG"
 	sleep 1
@@ -652,15 +539,15 @@ case_crash_restart() {
 		grep -c '^[0-9]')" 0
 	eq "port entries left" "$(bpftool map dump pinned "$PIN/xr_ports" |
 		grep -c '"key"')" 0
-	kill -KILL "$xpid"
-	wait "$xpid" 2>/dev/null
-	relay || return 1
+	kill -KILL "$XPID"
+	wait "$XPID" 2>/dev/null
+	start_relay || return 1
 	check "after the next restart no call is adopted" \
 		sh -c "! grep -q 'adopted from the journal' '$LOG'"
 	eq "CDR lines after the next restart" "$(cdr_lines)" 1
 	eq "journal files left" "$(ls "$WORK/state" | grep -c '\.\(dlg\|call\)$')" 0
 	eq "port pairs in use after the next restart" \
-		"$("$BUILD/xrelayctl" --socket "$WORK/ctl.sock" --json stats |
+		"$("$BUILD/xrelayctl" --socket "$SOCK" --json stats |
 		sed -n 's/.*"ports":{"pairs":[0-9]*,"used":\([0-9]*\)}.*/\1/p')" 0
 }
 
@@ -670,15 +557,15 @@ case_crash_restart() {
 case_graceful_restart() {
 	setup || return 1
 	call alice bob "sip:bob@$RA" || return 1
-	kill -HUP "$xpid"
+	kill -HUP "$XPID"
 	sleep 1
 	check "a reload (SIGHUP) during the call" grep -q 'reloaded' "$LOG"
-	kill -TERM "$xpid"
-	wait "$xpid" 2>/dev/null
+	kill -TERM "$XPID"
+	wait "$XPID" 2>/dev/null
 	check "the stopping daemon leaves the call to the next start" \
 		grep -q '1 calls left to the next start' "$LOG"
 	check "it sent no BYE" sh -c "! grep -q 'tx to .*: BYE' '$LOG'"
-	relay || return 1
+	start_relay || return 1
 	check "the restarted xrelayd adopts the call" \
 		grep -q 'adopted from the journal' "$LOG"
 	sleep 2
