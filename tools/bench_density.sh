@@ -328,7 +328,7 @@ relay_start() {
 	# late overflows a veth's ring of 256 frames at these rates); next to
 	# a userspace relay they share the core with it fairly (above it they
 	# would starve it: receive livelock).
-	np=nice
+	np="nice"
 	case $1 in xdp | tc) [ "$PRIO" = 0 ] || np=5 ;; esac
 	R0_T=$(threaded rly r0 "$RCPU" $np) &&
 		R1_T=$(threaded rly r1 "$RCPU" $np) || return 1
