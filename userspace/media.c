@@ -161,6 +161,12 @@ static int attach_all(struct media_engine *me, char *err, size_t errlen)
 	int want_bpf = 0, rc;
 	char e[512];
 
+	if (ports > 65536) {
+		o.max_ports = ports > UINT32_MAX ? UINT32_MAX : (__u32)ports;
+		if (!o.max_flows)
+			o.max_flows = o.max_ports;
+	}
+
 	for (int i = 0; i < me->cfg.nifaces; i++) {
 		me->ifindex[i] = (int)if_nametoindex(me->cfg.ifaces[i].name);
 		if (!me->ifindex[i]) {
