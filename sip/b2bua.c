@@ -205,18 +205,6 @@ int b2b_respond(struct b2bua *b, struct sip_txn *t, int status,
 	return txl_respond(b->txl, t, r);
 }
 
-void b2b_stateless(struct b2bua *b, const osip_message_t *req,
-		   const struct sip_peer *from, int status, const char *extra)
-{
-	osip_message_t *r = sipmsg_response(req, status, NULL, NULL, extra,
-					    NULL, NULL, 0);
-
-	if (r) {
-		txl_send_stateless(b->txl, r, from);
-		osip_message_free(r);
-	}
-}
-
 int b2b_is_ours(struct b2bua *b, const osip_uri_t *u)
 {
 	struct sockaddr_storage ss;

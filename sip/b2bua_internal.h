@@ -113,8 +113,6 @@ uint64_t b2b_now_ms(void);
 uint64_t b2b_wall_us(void);
 int b2b_respond(struct b2bua *b, struct sip_txn *t, int status,
 		const char *to_tag, const char *extra);
-void b2b_stateless(struct b2bua *b, const osip_message_t *req,
-		   const struct sip_peer *from, int status, const char *extra);
 int b2b_is_ours(struct b2bua *b, const osip_uri_t *u);
 void b2b_pass_headers(struct b2bua *b, const osip_message_t *m,
 		      struct sb *out);

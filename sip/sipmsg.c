@@ -51,12 +51,29 @@ void sb_free(struct sb *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* libosip2 writes its own line to stderr for every parse error; xrelay
+ * logs the message and the reason itself, so its trace goes to our log at
+ * debug level only. */
+static void osip_to_log(const char *file, int line, osip_trace_level_t level,
+			const char *fmt, va_list ap)
+{
+	char buf[256];
+
+	(void)file, (void)line, (void)level;
+	if (log_get_level() < LOG_DEBUG)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\r\n")] = 0;
+	log_debug("osip: %s", buf);
+}
+
 void sipmsg_init(void)
 {
 	static int done;
 
 	if (!done) {
 		parser_init();
+		osip_trace_initialize_func(END_TRACE_LEVEL - 1, osip_to_log);
 		done = 1;
 	}
 }
