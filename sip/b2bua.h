@@ -32,6 +32,7 @@ struct b2bua_cfg {
 	char *const *pass_headers;     /* copied across legs; "X-*" = prefix */
 	int npass;
 	uint32_t max_calls;            /* 0: no limit */
+	uint32_t max_call_rate;        /* new calls/s (token bucket); 0: none */
 	uint32_t retry_after_s;
 	uint32_t media_timeout_ms;     /* 0: never end a call for idle media */
 	uint32_t session_expires_s;    /* 0: no session timer */

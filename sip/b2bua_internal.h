@@ -106,6 +106,8 @@ struct b2bua {
 	uint64_t ncalls;
 	uint64_t next_scan_ms;
 	struct b2bua_stats st;
+	double rate_tokens;              /* max_call_rate bucket */
+	uint64_t rate_ms;                /* when it was last filled */
 };
 
 /* b2bua.c */

@@ -233,12 +233,35 @@ static void cdr_refused(struct b2bua *b, const osip_message_t *m, int status)
 	cdr_write(b->d.cdr, &r);
 }
 
+/* A token bucket of max_call_rate tokens per second, one second deep:
+ * a flood of new calls is refused before it costs a port or a dialog. */
+static int rate_ok(struct b2bua *b)
+{
+	uint64_t now = b2b_now_ms();
+	double cap = b->cfg.max_call_rate;
+
+	if (!b->cfg.max_call_rate)
+		return 1;
+	if (!b->rate_ms)
+		b->rate_tokens = cap;
+	else
+		b->rate_tokens += (double)(now - b->rate_ms) * cap / 1000.0;
+	if (b->rate_tokens > cap)
+		b->rate_tokens = cap;
+	b->rate_ms = now;
+	if (b->rate_tokens < 1.0)
+		return 0;
+	b->rate_tokens -= 1.0;
+	return 1;
+}
+
 static int admit(struct b2bua *b, struct sip_txn *t, const osip_message_t *m)
 {
 	char extra[96];
 	int se = session_expires(m);
 
-	if (b->cfg.max_calls && b->ncalls >= b->cfg.max_calls) {
+	if ((b->cfg.max_calls && b->ncalls >= b->cfg.max_calls) ||
+	    !rate_ok(b)) {
 		b->st.calls_rejected_limit++;
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n",
 			 b->cfg.retry_after_s);

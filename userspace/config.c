@@ -142,6 +142,10 @@ static const struct cfg_key keys[] = {
 	     "P-Asserted-Identity, Diversion, User-Agent, X-*",
 	     "A header copied from one leg to the other; a trailing '*' "
 	     "matches a prefix."),
+	UINT("max_call_rate", max_call_rate, 0, UINT32_MAX, "0",
+	     "New calls per second (a burst of one second's worth is "
+	     "allowed); more are refused with 503 and Retry-After. 0: no "
+	     "limit."),
 	UINT("max_calls", max_calls, 0, UINT32_MAX, "0",
 	     "Calls at once; more are refused with 503, and ng offers of new "
 	     "calls with \"load limit\" (counting the B2BUA's calls). 0: no "

@@ -39,6 +39,7 @@ struct xr_config {
 					     "X-*" matches a prefix */
 	int npass;
 	uint32_t max_calls;           /* 0: no limit */
+	uint32_t max_call_rate;       /* new calls per second; 0: no limit */
 	uint32_t retry_after_s;       /* Retry-After on 503 */
 	uint32_t media_timeout_ms;    /* idle media ends the call; 0: never */
 	uint32_t session_expires_s;   /* RFC 4028; 0: no session timer */

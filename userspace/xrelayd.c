@@ -82,6 +82,7 @@ static void b2b_cfg(const struct xr_config *c, struct b2bua_cfg *o)
 	o->pass_headers = c->pass_headers;
 	o->npass = c->npass;
 	o->max_calls = c->max_calls;
+	o->max_call_rate = c->max_call_rate;
 	o->retry_after_s = c->retry_after_s;
 	o->media_timeout_ms = c->media_timeout_ms;
 	o->session_expires_s = c->session_expires_s;
@@ -255,6 +256,7 @@ static int reload(struct daemon *d, char *err, size_t errlen)
 	d->rt = rt;
 	/* Only what reload may change is taken from the new config. */
 	d->cfg.max_calls = nc.max_calls;
+	d->cfg.max_call_rate = nc.max_call_rate;
 	d->cfg.retry_after_s = nc.retry_after_s;
 	d->cfg.media_timeout_ms = nc.media_timeout_ms;
 	d->cfg.session_expires_s = nc.session_expires_s;

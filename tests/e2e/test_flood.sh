@@ -26,9 +26,9 @@
 #   rtp-before-latch  the same while bob's phone rings: no port is latched
 #              yet, so the flood goes up to the socket, where every packet
 #              is refused; the phones still latch, the flooder never.
-#   invite     xrelayd with --max-calls 1 (it has no call-rate limit: the
-#              limit is calls at once) while the call is up: 2000 INVITEs
-#              a second from a flooder that never ACKs get 503 with
+#   invite     xrelayd with --max-calls 1 and --max-call-rate 100 while
+#              the call is up: 2000 INVITEs a second (20 times the rate)
+#              from a flooder that never ACKs get 503 with
 #              Retry-After, every one; bob's phone never rings, and no
 #              transaction is left behind to grow the memory.
 #   register   xrelayd with --users-file, the phones logged in: 1000
@@ -252,7 +252,7 @@ case_rtp() {
 }
 
 case_invite() {
-	setup --max-calls 1 --retry-after 7s || return 1
+	setup --max-calls 1 --max-call-rate 100 --retry-after 7s || return 1
 	rss0=$(rss_kb)
 	n0=$(cdr_lines)
 	window_start

@@ -1963,6 +1963,33 @@ static void test_max_calls(void **state)
 	CHECK_EQ(st.calls_rejected_limit, 1, "one rejected at the limit");
 }
 
+/* max_call_rate 2: a burst of two new calls passes, the third in the
+ * same instant gets 503 with Retry-After; half a second later one more
+ * token has come back. */
+static void test_max_call_rate(void **state)
+{
+	struct tcall c[4];
+	struct cap *r;
+
+	(void)state;
+	F.cfg.max_call_rate = 2;
+	reconfigure();
+	register_bob();
+	invite_a(&c[0], "bob", SDP_A, 70, NULL);
+	take_invite_b(&c[0], &PB);
+	invite_a(&c[1], "bob", SDP_A, 70, NULL);
+	take_invite_b(&c[1], &PB);
+	invite_a(&c[2], "bob", SDP_A, 70, NULL);
+	r = take_resp(&PA, 503, "INVITE", "a third INVITE in one second");
+	CHECK_STR(cid_of(r->m), c[2].cid_a, "503: the third call's Call-ID");
+	CHECK_STR(sipmsg_header(r->m, "retry-after"), "7", "503: Retry-After");
+	expect_nothing("over the rate");
+	usleep(550 * 1000);
+	invite_a(&c[3], "bob", SDP_A, 70, NULL);
+	take_invite_b(&c[3], &PB);
+	CHECK_EQ(calls().n, 3, "three calls set up");
+}
+
 /* A port pool with room for one call: the second gets 503 with
  * Retry-After (like the call limit), and the first is unaffected. */
 static void test_port_exhaustion(void **state)
@@ -2253,6 +2280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_dialog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_calls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_call_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_port_exhaustion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_forwards_cap, setup, teardown),

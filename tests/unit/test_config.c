@@ -1120,7 +1120,8 @@ static void test_hep_keys(void **state)
 }
 
 static const char *const all_keys[] = {
-	"listen", "domain", "users_file", "route", "pass_header", "max_calls",
+	"listen", "domain", "users_file", "route", "pass_header", "max_call_rate",
+	"max_calls",
 	"retry_after", "media_timeout", "session_expires", "min_se",
 	"reg_min_expires", "reg_max_expires", "max_forwards", "cdr_file",
 	"hep_collector", "hep_capture_id", "hep_auth_key",
