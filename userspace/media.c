@@ -158,6 +158,11 @@ static int attach_all(struct media_engine *me, char *err, size_t errlen)
 {
 	struct fastpath_opts o = { .pin_dir = me->pin_dir,
 				   .max_flows = me->cfg.max_flows };
+	/* Every relay port of every address may have its port entry and
+	 * (latched) its flow: size both tables for that, never below the
+	 * object's 65536, so that the pools and not the maps bound calls. */
+	uint64_t ports = (uint64_t)me->npools *
+			 (me->cfg.port_max - me->cfg.port_min + 1);
 	int want_bpf = 0, rc;
 	char e[512];
 
