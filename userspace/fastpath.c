@@ -470,53 +470,42 @@ int fastpath_port_del(struct fastpath *fp, const struct xr_port_key *k)
 int fastpath_flows_fd(const struct fastpath *fp) { return fp->flows_fd; }
 int fastpath_ports_fd(const struct fastpath *fp) { return fp->ports_fd; }
 
-int fastpath_stats(struct fastpath *fp, struct xr_stat *out)
+/* Sum the per-CPU xr_stat entries 0..n-1 of an array map into out[]. */
+static int sum_percpu(const struct fastpath *fp, int fd, struct xr_stat *out,
+		      __u32 n)
 {
 	struct xr_stat *percpu = calloc(fp->ncpus, sizeof(*percpu));
 	int rc = 0;
 
 	if (!percpu)
 		return -ENOMEM;
-	for (__u32 r = 0; r < XR_REASON_MAX; r++) {
-		out[r].packets = out[r].bytes = 0;
-		if (bpf_map_lookup_elem(fp->stats_fd, &r, percpu)) {
+	for (__u32 i = 0; i < n; i++) {
+		out[i].packets = out[i].bytes = 0;
+		if (bpf_map_lookup_elem(fd, &i, percpu)) {
 			rc = -errno;
 			break;
 		}
 		for (int c = 0; c < fp->ncpus; c++) {
-			out[r].packets += percpu[c].packets;
-			out[r].bytes += percpu[c].bytes;
+			out[i].packets += percpu[c].packets;
+			out[i].bytes += percpu[c].bytes;
 		}
 	}
 	free(percpu);
 	return rc;
 }
 
+int fastpath_stats(struct fastpath *fp, struct xr_stat *out)
+{
+	return sum_percpu(fp, fp->stats_fd, out, XR_REASON_MAX);
+}
+
 int fastpath_dir_stats(struct fastpath *fp, struct xr_stat out[XR_DIR_MAX])
 {
-	struct xr_stat *percpu = calloc(fp->ncpus, sizeof(*percpu));
-	int rc = 0;
-
-	if (!percpu)
-		return -ENOMEM;
 	if (fp->dir_stats_fd < 0) {
-		free(percpu);
 		memset(out, 0, sizeof(*out) * XR_DIR_MAX);
 		return -ENOENT;
 	}
-	for (__u32 d = 0; d < XR_DIR_MAX; d++) {
-		out[d].packets = out[d].bytes = 0;
-		if (bpf_map_lookup_elem(fp->dir_stats_fd, &d, percpu)) {
-			rc = -errno;
-			break;
-		}
-		for (int c = 0; c < fp->ncpus; c++) {
-			out[d].packets += percpu[c].packets;
-			out[d].bytes += percpu[c].bytes;
-		}
-	}
-	free(percpu);
-	return rc;
+	return sum_percpu(fp, fp->dir_stats_fd, out, XR_DIR_MAX);
 }
 
 int fastpath_stats_reset(struct fastpath *fp)
