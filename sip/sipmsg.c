@@ -234,16 +234,6 @@ osip_message_t *sipmsg_from_sb(struct sb *b)
 	return m;
 }
 
-char *sipmsg_str(osip_message_t *m, size_t *len)
-{
-	char *s = NULL;
-
-	osip_message_force_update(m);
-	if (osip_message_to_str(m, &s, len) != 0)
-		return NULL;
-	return s;
-}
-
 void sipmsg_token(char *buf, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -460,7 +450,7 @@ osip_message_t *sipmsg_response(const osip_message_t *req, int status,
 	return sipmsg_from_sb(&b);
 }
 
-int sipmsg_uri_peer(const osip_uri_t *u, struct sip_peer *out)
+static int uri_peer(const osip_uri_t *u, struct sip_peer *out)
 {
 	osip_uri_param_t *tr = NULL;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
@@ -501,7 +491,7 @@ int sipmsg_uri_str_peer(const char *uri, struct sip_peer *out)
 
 	sipmsg_init();
 	if (osip_uri_init(&u) == 0 && osip_uri_parse(u, uri) == 0)
-		rc = sipmsg_uri_peer(u, out);
+		rc = uri_peer(u, out);
 	osip_uri_free(u);
 	return rc;
 }

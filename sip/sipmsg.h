@@ -39,8 +39,6 @@ osip_message_t *sipmsg_parse(const char *buf, size_t len, char *why,
 			     size_t whylen);
 /* Parse what a builder made (frees b). NULL on error (logged: our bug). */
 osip_message_t *sipmsg_from_sb(struct sb *b);
-/* Text of a message (malloc'd). */
-char *sipmsg_str(osip_message_t *m, size_t *len);
 
 /* Random token of n hex characters (tags, Call-IDs, branches); buf n+1. */
 void sipmsg_token(char *buf, size_t n);
@@ -91,7 +89,6 @@ int sipmsg_raw_response(const char *buf, size_t len, int status,
 
 /* A SIP URI to the address to send to: numeric host or a DNS name
  * (resolved now, blocking), port (default 5060), transport param. */
-int sipmsg_uri_peer(const osip_uri_t *u, struct sip_peer *out);
 int sipmsg_uri_str_peer(const char *uri, struct sip_peer *out);
 
 #endif
