@@ -910,8 +910,10 @@ int media_engine_totals(struct media_engine *me, struct media_totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->sessions = me->nsessions;
-	t->user_packets = me->user_packets;
-	t->user_bytes = me->user_bytes;
+	t->user_packets = me->user_dir[XR_DIR_FROM_A].packets +
+			  me->user_dir[XR_DIR_FROM_B].packets;
+	t->user_bytes = me->user_dir[XR_DIR_FROM_A].bytes +
+			me->user_dir[XR_DIR_FROM_B].bytes;
 	t->latches = me->latches;
 	t->relatches = me->relatches;
 	t->latch_refused = me->latch_refused;

@@ -528,8 +528,6 @@ void media_on_sent(void *arg, void *tag, int family, size_t len)
 
 	c->c.user_packets++;
 	c->c.user_bytes += ipb;
-	me->user_packets++;
-	me->user_bytes += ipb;
 	me->user_dir[c->leg].packets++;
 	me->user_dir[c->leg].bytes += ipb;
 }
