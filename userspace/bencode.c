@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bencode.h"
+#include "outbuf.h"
 
 #define ARENA_DEFAULT (8u << 20)
 #define CHUNK_SIZE    16384
@@ -741,51 +742,13 @@ int bn_decode(struct bn_arena *a, enum bn_format f, const char *buf,
 
 /* ---- encoding ---------------------------------------------------------------------- */
 
-struct ebuf {
-	char *b;
-	size_t n, cap;
-	int err;
-};
+/* No ceiling of its own: the transport bounds what it sends. */
+#define BN_OUT_MAX ((size_t)-1 / 2)
 
-static void eput(struct ebuf *e, const void *p, size_t len)
+static void ben_bytes_out(struct outbuf *o, const char *s, size_t n)
 {
-	if (e->err)
-		return;
-	if (e->n + len + 1 > e->cap) {
-		size_t nc = e->cap ? e->cap : 256;
-		char *t;
-
-		while (nc < e->n + len + 1)
-			nc *= 2;
-		if (!(t = realloc(e->b, nc))) {
-			e->err = 1;
-			return;
-		}
-		e->b = t;
-		e->cap = nc;
-	}
-	memcpy(e->b + e->n, p, len);
-	e->n += len;
-	e->b[e->n] = 0;
-}
-
-__attribute__((format(printf, 2, 3)))
-static void eprintf(struct ebuf *e, const char *fmt, ...)
-{
-	char tmp[48];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	eput(e, tmp, (size_t)n);
-}
-
-static void ben_bytes_out(struct ebuf *e, const char *s, size_t n)
-{
-	eprintf(e, "%zu:", n);
-	eput(e, s, n);
+	ob_printf(o, "%zu:", n);
+	ob_put(o, s, n);
 }
 
 static int key_cmp(const void *x, const void *y)
@@ -800,111 +763,93 @@ static int key_cmp(const void *x, const void *y)
 	return a->klen < b->klen ? -1 : a->klen > b->klen;
 }
 
-static void ben_out(struct ebuf *e, const struct bnode *n);
+static void ben_out(struct outbuf *o, const struct bnode *n);
 
-static void ben_dict_out(struct ebuf *e, const struct bnode *n)
+static void ben_dict_out(struct outbuf *o, const struct bnode *n)
 {
 	struct bnode **m = n->len ? malloc(n->len * sizeof(*m)) : NULL;
 	size_t i = 0;
 
 	if (n->len && !m) {
-		e->err = 1;
+		o->full = 1;
 		return;
 	}
 	for (struct bnode *c = n->child; c && i < n->len; c = c->next)
 		m[i++] = c;
 	if (i > 1)
 		qsort(m, i, sizeof(*m), key_cmp);
-	eput(e, "d", 1);
+	ob_put(o, "d", 1);
 	for (size_t j = 0; j < i; j++) {
-		ben_bytes_out(e, m[j]->key, m[j]->klen);
-		ben_out(e, m[j]);
+		ben_bytes_out(o, m[j]->key, m[j]->klen);
+		ben_out(o, m[j]);
 	}
-	eput(e, "e", 1);
+	ob_put(o, "e", 1);
 	free(m);
 }
 
-static void ben_out(struct ebuf *e, const struct bnode *n)
+static void ben_out(struct outbuf *o, const struct bnode *n)
 {
 	switch (n->type) {
 	case BN_INT:
-		eprintf(e, "i%llde", (long long)n->num);
+		ob_printf(o, "i%llde", (long long)n->num);
 		break;
 	case BN_STR:
-		ben_bytes_out(e, n->str, n->len);
+		ben_bytes_out(o, n->str, n->len);
 		break;
 	case BN_LIST:
-		eput(e, "l", 1);
+		ob_put(o, "l", 1);
 		for (struct bnode *c = n->child; c; c = c->next)
-			ben_out(e, c);
-		eput(e, "e", 1);
+			ben_out(o, c);
+		ob_put(o, "e", 1);
 		break;
 	case BN_DICT:
-		ben_dict_out(e, n);
+		ben_dict_out(o, n);
 		break;
 	}
 }
 
-static void json_str_out(struct ebuf *e, const char *s, size_t n)
-{
-	eput(e, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		const char *esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" :
-				  ch == '\n' ? "\\n" : ch == '\r' ? "\\r" :
-				  ch == '\t' ? "\\t" : NULL;
-
-		if (esc)
-			eput(e, esc, 2);
-		else if (ch < 0x20 || ch == 0x7f)
-			eprintf(e, "\\u%04x", ch);
-		else
-			eput(e, &s[i], 1);
-	}
-	eput(e, "\"", 1);
-}
-
-static void json_out(struct ebuf *e, const struct bnode *n)
+static void json_out(struct outbuf *o, const struct bnode *n)
 {
 	int first = 1;
 
 	switch (n->type) {
 	case BN_INT:
-		eprintf(e, "%lld", (long long)n->num);
+		ob_printf(o, "%lld", (long long)n->num);
 		return;
 	case BN_STR:
-		json_str_out(e, n->str, n->len);
+		ob_json_strn(o, n->str, n->len);
 		return;
 	case BN_LIST:
 	case BN_DICT:
 		break;
 	}
-	eput(e, n->type == BN_DICT ? "{" : "[", 1);
+	ob_put(o, n->type == BN_DICT ? "{" : "[", 1);
 	for (struct bnode *c = n->child; c; c = c->next) {
 		if (!first)
-			eput(e, ",", 1);
+			ob_put(o, ",", 1);
 		first = 0;
 		if (n->type == BN_DICT) {
-			json_str_out(e, c->key, c->klen);
-			eput(e, ":", 1);
+			ob_json_strn(o, c->key, c->klen);
+			ob_put(o, ":", 1);
 		}
-		json_out(e, c);
+		json_out(o, c);
 	}
-	eput(e, n->type == BN_DICT ? "}" : "]", 1);
+	ob_put(o, n->type == BN_DICT ? "}" : "]", 1);
 }
 
 char *bn_encode(const struct bnode *n, enum bn_format f, size_t *len)
 {
-	struct ebuf e = { 0 };
+	struct outbuf o;
 
+	ob_init(&o, BN_OUT_MAX);
 	if (f == BN_JSON)
-		json_out(&e, n);
+		json_out(&o, n);
 	else
-		ben_out(&e, n);
-	if (e.err || !e.b) {
-		free(e.b);
+		ben_out(&o, n);
+	if (o.full || !o.p) {
+		ob_free(&o);
 		return NULL;
 	}
-	*len = e.n;
-	return e.b;
+	*len = o.len;
+	return o.p;
 }

@@ -101,8 +101,9 @@ void ob_printf(struct outbuf *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
-/* The length of a valid UTF-8 sequence at s (1-4), or 0. */
-static size_t utf8_len(const unsigned char *s)
+/* The length of a valid UTF-8 sequence at s (1-4) within avail bytes,
+ * or 0. */
+static size_t utf8_len(const unsigned char *s, size_t avail)
 {
 	size_t n, i;
 
@@ -114,28 +115,31 @@ static size_t utf8_len(const unsigned char *s)
 		n = 4;
 	else
 		return 0;
+	if (n > avail)
+		return 0;
 	for (i = 1; i < n; i++)
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 	return n;
 }
 
-void ob_json_str(struct outbuf *o, const char *s)
+void ob_json_strn(struct outbuf *o, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = len ? p + len : p; /* s may be NULL */
 	size_t n;
 
-	if (!s) {
-		ob_puts(o, "null");
-		return;
-	}
 	ob_put(o, "\"", 1);
-	while (*p) {
+	while (p < end) {
 		if (*p == '"' || *p == '\\') {
 			ob_printf(o, "\\%c", *p++);
+		} else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			ob_put(o, *p == '\n' ? "\\n" : *p == '\r' ? "\\r" :
+			       "\\t", 2);
+			p++;
 		} else if (*p >= 0x20 && *p < 0x7f) {
 			ob_put(o, p++, 1);
-		} else if (*p >= 0x80 && (n = utf8_len(p))) {
+		} else if (*p >= 0x80 && (n = utf8_len(p, (size_t)(end - p)))) {
 			ob_put(o, p, n);
 			p += n;
 		} else {
@@ -143,4 +147,12 @@ void ob_json_str(struct outbuf *o, const char *s)
 		}
 	}
 	ob_put(o, "\"", 1);
+}
+
+void ob_json_str(struct outbuf *o, const char *s)
+{
+	if (!s)
+		ob_puts(o, "null");
+	else
+		ob_json_strn(o, s, strlen(s));
 }

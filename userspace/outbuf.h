@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * A growing text buffer with a ceiling, for replies built in one go (the
- * control socket, the metrics page). Past the ceiling, or out of memory,
+ * control socket, the metrics page, ng replies). Past the ceiling, or out of memory,
  * it stops growing and `full` sticks: callers write freely and look once
  * at the end, so a huge reply turns into one clear error, not a crash.
  */
@@ -25,8 +25,11 @@ void ob_printf(struct outbuf *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ob_put(struct outbuf *o, const void *buf, size_t len);
 void ob_puts(struct outbuf *o, const char *s);
-/* s as a JSON string, quotes included; bytes that are not printable ASCII
- * or valid UTF-8 come out as \u00XX escapes of each byte. NULL: null. */
+/* s as a JSON string, quotes included: '"', '\\', newline, CR and tab as
+ * their short escapes; other bytes that are not printable ASCII or valid
+ * UTF-8 come out as \u00XX escapes of each byte. NULL: null. */
 void ob_json_str(struct outbuf *o, const char *s);
+/* The same for len bytes that may hold NULs (\u0000). */
+void ob_json_strn(struct outbuf *o, const char *s, size_t len);
 
 #endif
