@@ -121,8 +121,7 @@ static void stats_json(const struct metrics_snapshot *s, struct outbuf *o)
 		ob_printf(o, ",\"want\":\"%s\",\"got\":\"%s\",\"fallback\":%s}",
 			  attach_mode_name(m->iface[i].want),
 			  attach_mode_name(m->iface[i].got),
-			  m->iface[i].want != ATTACH_OFF &&
-			  m->iface[i].got == ATTACH_OFF ? "true" : "false");
+			  metrics_iface_fallback(m, i) ? "true" : "false");
 	}
 	ob_puts(o, "],\"kernel_verdicts\":{");
 	for (unsigned r = 0; r < XR_REASON_MAX; r++)

@@ -28,8 +28,7 @@ int health_report_attach(const struct media_totals *t)
 	int n = 0;
 
 	for (int i = 0; i < t->nifaces && i < MEDIA_MAX_IFACES; i++) {
-		if (t->iface[i].want == ATTACH_OFF ||
-		    t->iface[i].got != ATTACH_OFF)
+		if (!metrics_iface_fallback(t, i))
 			continue;
 		log_warn("health: %s: wanted %s, got off: userspace forwards "
 			 "every media packet on it, at a fraction of the "
@@ -87,8 +86,7 @@ static void diagnose(const struct health *h, const struct media_totals *t,
 	int bi = -1;
 
 	for (int i = 0; i < t->nifaces && i < MEDIA_MAX_IFACES; i++)
-		if (t->iface[i].want != ATTACH_OFF &&
-		    t->iface[i].got == ATTACH_OFF) {
+		if (metrics_iface_fallback(t, i)) {
 			snprintf(buf, len, "likely cause: %s has no kernel path "
 				 "(its %s attach failed at start); fix: see the "
 				 "start-up log, fix the cause and restart",

@@ -182,8 +182,7 @@ static void emit_fallback(const struct metrics_snapshot *s,
 {
 	for (int i = 0; i < s->media.nifaces && i < MEDIA_MAX_IFACES; i++)
 		emit1(k, m, "iface", s->media.iface[i].name,
-		      s->media.iface[i].want != ATTACH_OFF &&
-		      s->media.iface[i].got == ATTACH_OFF);
+		      metrics_iface_fallback(&s->media, i));
 }
 
 /* ---- the list --------------------------------------------------------------------- */

@@ -46,6 +46,13 @@ struct metrics_snapshot {
 /* Any source may be NULL (its part stays zero). */
 void metrics_collect(const struct xr_sources *src, struct metrics_snapshot *s);
 
+/* Media interface i wanted a kernel attach mode and got none: userspace
+ * forwards its media (the metric, the health warnings and `stats`). */
+static inline int metrics_iface_fallback(const struct media_totals *t, int i)
+{
+	return t->iface[i].want != ATTACH_OFF && t->iface[i].got == ATTACH_OFF;
+}
+
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE };
 
 struct mlabel {
