@@ -10,17 +10,14 @@
 #include <string.h>
 
 #include "b2bua_internal.h"
+#include "htab.h"
 #include "log.h"
 #include "media.h"
 #include "netaddr.h"
 
 static unsigned cid_hash(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h % CALL_BUCKETS;
+	return (unsigned)(htab_hash(s) % CALL_BUCKETS);
 }
 
 struct call *call_new(struct b2bua *b)

@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htab.h"
 #include "registrar.h"
 
 /*
- * A chained hash table of AORs keyed on the AOR string (FNV-1a), doubled
- * when there are more AORs than buckets, so lookup and update stay O(1) at
- * 100k AORs. Each AOR holds a small array of its contacts that grows
+ * A hash table of AORs keyed on the AOR string (htab.h), so lookup and
+ * update stay O(1) at 100k AORs. Each AOR holds a small array of its contacts that grows
  * 1, 2, 4, 8: a struct reg_contact is about 700 bytes and most phones
  * register one contact, so a fixed array of REG_MAX_CONTACTS per AOR would
  * cost ~5 kB per phone.
@@ -19,31 +19,17 @@
 #define INITIAL_BUCKETS 1024
 
 struct aor {
-	struct aor *next;          /* bucket chain */
-	uint64_t hash;
+	struct hnode node;         /* in aors, keyed on name */
 	struct reg_contact *c;
 	unsigned n, cap;
 	char name[];
 };
 
 struct registrar {
-	struct aor **bucket;
-	size_t nbuckets;           /* a power of two */
-	size_t naors;
+	struct htab aors;
 	unsigned nbindings;        /* stored bindings, expired or not */
 	uint32_t min_expires, max_expires;
 };
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 struct registrar *registrar_new(uint32_t min_expires, uint32_t max_expires)
 {
@@ -54,12 +40,10 @@ struct registrar *registrar_new(uint32_t min_expires, uint32_t max_expires)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->bucket = calloc(INITIAL_BUCKETS, sizeof(*r->bucket));
-	if (!r->bucket) {
+	if (htab_init(&r->aors, INITIAL_BUCKETS) < 0) {
 		free(r);
 		return NULL;
 	}
-	r->nbuckets = INITIAL_BUCKETS;
 	r->min_expires = min_expires;
 	r->max_expires = max_expires;
 	return r;
@@ -75,55 +59,23 @@ void registrar_free(struct registrar *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nbuckets; i++) {
-		struct aor *a = r->bucket[i], *next;
+	for (size_t i = 0; i < r->aors.nb; i++) {
+		struct hnode *e = r->aors.b[i], *next;
 
-		for (; a; a = next) {
-			next = a->next;
-			aor_free(a);
+		for (; e; e = next) {
+			next = e->next;
+			aor_free(container_of(e, struct aor, node));
 		}
 	}
-	free(r->bucket);
+	htab_fini(&r->aors);
 	free(r);
-}
-
-/* The slot that points at the AOR named name (or at the chain's NULL end). */
-static struct aor **aor_slot(const struct registrar *r, const char *name,
-			     uint64_t h)
-{
-	struct aor **p = &r->bucket[h & (r->nbuckets - 1)];
-
-	while (*p && ((*p)->hash != h || strcmp((*p)->name, name) != 0))
-		p = &(*p)->next;
-	return p;
 }
 
 static struct aor *aor_find(const struct registrar *r, const char *name)
 {
-	return *aor_slot(r, name, hash_str(name));
-}
+	struct hnode *e = htab_find(&r->aors, name);
 
-/* Double the table. On allocation failure the table stays as it is: only
- * the chains get longer. */
-static void table_grow(struct registrar *r)
-{
-	size_t n = r->nbuckets * 2;
-	struct aor **b = calloc(n, sizeof(*b));
-
-	if (!b)
-		return;
-	for (size_t i = 0; i < r->nbuckets; i++) {
-		struct aor *a = r->bucket[i], *next;
-
-		for (; a; a = next) {
-			next = a->next;
-			a->next = b[a->hash & (n - 1)];
-			b[a->hash & (n - 1)] = a;
-		}
-	}
-	free(r->bucket);
-	r->bucket = b;
-	r->nbuckets = n;
+	return e ? container_of(e, struct aor, node) : NULL;
 }
 
 static struct aor *aor_add(struct registrar *r, const char *name)
@@ -134,21 +86,13 @@ static struct aor *aor_add(struct registrar *r, const char *name)
 	if (!a)
 		return NULL;
 	memcpy(a->name, name, len + 1);
-	a->hash = hash_str(name);
-	if (r->naors >= r->nbuckets)
-		table_grow(r);
-	a->next = r->bucket[a->hash & (r->nbuckets - 1)];
-	r->bucket[a->hash & (r->nbuckets - 1)] = a;
-	r->naors++;
+	htab_add(&r->aors, &a->node, a->name);
 	return a;
 }
 
 static void aor_remove(struct registrar *r, struct aor *a)
 {
-	struct aor **p = aor_slot(r, a->name, a->hash);
-
-	*p = a->next;
-	r->naors--;
+	htab_del(&r->aors, &a->node);
 	r->nbindings -= a->n;
 	aor_free(a);
 }
@@ -318,11 +262,13 @@ int registrar_expire(struct registrar *r, uint64_t now_ms)
 {
 	int n = 0;
 
-	for (size_t i = 0; i < r->nbuckets; i++) {
-		struct aor *a = r->bucket[i], *next;
+	for (size_t i = 0; i < r->aors.nb; i++) {
+		struct hnode *e = r->aors.b[i], *next;
 
-		for (; a; a = next) {
-			next = a->next;
+		for (; e; e = next) {
+			struct aor *a = container_of(e, struct aor, node);
+
+			next = e->next;
 			n += aor_expire(r, a, now_ms);
 			if (!a->n)
 				aor_remove(r, a);
@@ -337,12 +283,15 @@ void registrar_foreach(struct registrar *r, uint64_t now_ms,
 		       void *arg)
 {
 	/* cb must not change the registrar: the walk holds chain pointers. */
-	for (size_t i = 0; i < r->nbuckets; i++)
-		for (struct aor *a = r->bucket[i]; a; a = a->next)
+	for (size_t i = 0; i < r->aors.nb; i++)
+		for (struct hnode *e = r->aors.b[i]; e; e = e->next) {
+			struct aor *a = container_of(e, struct aor, node);
+
 			for (unsigned j = 0; j < a->n; j++)
 				if (a->c[j].expires_ms > now_ms &&
 				    cb(a->name, &a->c[j], arg))
 					return;
+		}
 }
 
 /* The stored bindings: registrar_count() has no clock, so a binding that

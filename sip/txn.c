@@ -30,6 +30,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "htab.h"
 #include "txn.h"
 
 #define NEVER   UINT64_MAX
@@ -39,20 +40,6 @@
 #define TIMER_D_MIN 32000
 /* ICT in Proceeding: RFC 3261 16.6's Timer C, "greater than 3 minutes". */
 #define TIMER_C 181000
-
-#define container_of(p, type, member) \
-	((type *)(void *)((char *)(p) - offsetof(type, member)))
-
-struct hnode {
-	struct hnode *next;
-	char *key;	/* NULL: not in a table */
-	uint64_t hash;
-};
-
-struct htab {
-	struct hnode **b;
-	size_t nb, n;	/* nb is a power of two */
-};
 
 struct sip_txn {
 	struct sip_txl *l;
@@ -211,90 +198,15 @@ static char *dialog_key(const osip_message_t *m)
 		   m->cseq->number);
 }
 
-/* ---- hash table ---------------------------------------------------------- */
+/* ---- indexes ------------------------------------------------------------ */
 
-static uint64_t fnv1a(const char *s)
+/* Out of the index, and the key (which the transaction owns) freed. */
+static void unindex(struct htab *h, struct hnode *e)
 {
-	uint64_t h = 14695981039346656037ULL;
+	char *key = e->key;
 
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static int htab_init(struct htab *h)
-{
-	h->nb = 64;
-	h->n = 0;
-	h->b = calloc(h->nb, sizeof(*h->b));
-	return h->b ? 0 : -ENOMEM;
-}
-
-/* Doubles the buckets at load 1; if that fails, chains just get longer. */
-static void htab_grow(struct htab *h)
-{
-	size_t nb = h->nb * 2;
-	struct hnode **b = calloc(nb, sizeof(*b));
-
-	if (!b)
-		return;
-	for (size_t i = 0; i < h->nb; i++) {
-		struct hnode *e = h->b[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (nb - 1)];
-			b[e->hash & (nb - 1)] = e;
-		}
-	}
-	free(h->b);
-	h->b = b;
-	h->nb = nb;
-}
-
-/* Takes the key. */
-static void htab_add(struct htab *h, struct hnode *e, char *key)
-{
-	size_t i;
-
-	if (h->n >= h->nb)
-		htab_grow(h);
-	e->key = key;
-	e->hash = fnv1a(key);
-	i = e->hash & (h->nb - 1);
-	e->next = h->b[i];
-	h->b[i] = e;
-	h->n++;
-}
-
-static struct hnode *htab_find(const struct htab *h, const char *key)
-{
-	uint64_t hash = fnv1a(key);
-	struct hnode *e = h->b[hash & (h->nb - 1)];
-
-	for (; e; e = e->next)
-		if (e->hash == hash && strcmp(e->key, key) == 0)
-			return e;
-	return NULL;
-}
-
-/* Frees the key; a node in no table is left alone. */
-static void htab_del(struct htab *h, struct hnode *e)
-{
-	struct hnode **pp;
-
-	if (!e->key)
-		return;
-	for (pp = &h->b[e->hash & (h->nb - 1)]; *pp; pp = &(*pp)->next) {
-		if (*pp == e) {
-			*pp = e->next;
-			h->n--;
-			break;
-		}
-	}
-	free(e->key);
-	e->key = NULL;
-	e->next = NULL;
+	htab_del(h, e);
+	free(key);
 }
 
 /* The transaction with this key, if any; frees the key. */
@@ -547,8 +459,8 @@ static void finish(struct sip_txn *t)
 		return;
 	t->state = TXS_TERMINATED;
 	heap_remove(l, t);
-	htab_del(&l->txns, &t->by_key);
-	htab_del(&l->dialogs, &t->by_dialog);
+	unindex(&l->txns, &t->by_key);
+	unindex(&l->dialogs, &t->by_dialog);
 	l->st.active--;
 }
 
@@ -872,8 +784,8 @@ struct sip_txl *txl_new(const struct txl_ops *ops, void *ctx)
 	l->ops = *ops;
 	l->ctx = ctx;
 	l->tm = (struct txn_timers){ TXN_T1, TXN_T2, TXN_T4 };
-	if (htab_init(&l->txns) || htab_init(&l->dialogs)) {
-		free(l->txns.b);
+	if (htab_init(&l->txns, 64) || htab_init(&l->dialogs, 64)) {
+		htab_fini(&l->txns);
 		free(l);
 		return NULL;
 	}
@@ -908,8 +820,8 @@ void txl_free(struct sip_txl *l)
 			reap(t);
 		}
 	}
-	free(l->txns.b);
-	free(l->dialogs.b);
+	htab_fini(&l->txns);
+	htab_fini(&l->dialogs);
 	free(l->heap);
 	free(l);
 }
