@@ -15,6 +15,9 @@
 #   udp_count NS FIELD      a UDP counter of /proc/net/snmp in NS
 #   rss_kb / hwm_kb / cpu_ticks   xrelayd's memory and CPU time
 #
+#   phones_topology [x]     namespaces a, rly, b (and x), linked
+#   kpkts FROM              packets the kernel forwarded from FROM
+#
 # A test that uses phones sets its trap with `phones_trap` (in the case's
 # subshell) so that the phones (by pid) go before the usual cleanup.
 
@@ -31,6 +34,36 @@ phones_need() {
 }
 
 phones_trap() { trap 'phones_stop; cleanup' EXIT; }
+
+# phones_topology [x]: phones_trap, then the namespaces a, rly and b (and,
+# with "x", a third host x), with the test's addresses (/24):
+#
+#   a    a0 $A  --- r0 $RA   rly
+#   rly  r1 $RB --- b0 $B    b
+#   rly  r2 $RX --- x0 $X    x       (with "x")
+#
+# default routes via the relay, all links ready, and $WORK made. A native
+# XDP redirect into a veth is delivered only if the peer end runs NAPI
+# (GRO on, or an XDP program); the hosts run no relay code, so their ends
+# have GRO on.
+phones_topology() {
+	phones_trap
+	mkns a rly b ${1:+x} || return 1
+	veth a a0 "$A/24" rly r0 "$RA/24" || return 1
+	veth rly r1 "$RB/24" b b0 "$B/24" || return 1
+	ip -n "${T}a" route add default via "$RA" || return 1
+	ip -n "${T}b" route add default via "$RB" || return 1
+	nsx a ethtool -K a0 gro on >/dev/null || return 1
+	nsx b ethtool -K b0 gro on >/dev/null || return 1
+	if [ -n "${1:-}" ]; then
+		veth x x0 "$X/24" rly r2 "$RX/24" || return 1
+		ip -n "${T}x" route add default via "$RX" || return 1
+		nsx x ethtool -K x0 gro on >/dev/null || return 1
+		link_ready x x0 && link_ready rly r2 || return 1
+	fi
+	link_ready a a0 && link_ready b b0 && link_ready rly r0 r1 || return 1
+	workdir
+}
 
 # relay [FLAG VALUE...]: xrelayd in rly, XDP on r0 and r1 (add more with
 # flags), the SIP trace at debug level.
@@ -209,6 +242,12 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$XPID/status"; }
 cpu_ticks() {
 	# The fields after the command name, which is in parentheses.
 	sed 's/.*) //' "/proc/$XPID/stat" | awk '{ print $12 + $13 }'
+}
+
+# kpkts FROM: packets the kernel forwarded so far from address FROM (the
+# pinned flow map: all its flows, RTP and RTCP).
+kpkts() {
+	fp flow-list | awk -v a="$1:" 'index($1, a) == 1 { s += $6 } END { print s + 0 }'
 }
 
 # cdr_lines: lines of the CDR file.

@@ -47,23 +47,7 @@ FLOOD_S=3              # seconds of flood
 CPU_MAX=20             # xrelayd's CPU over the flood, % of one core
 RSS_GROWTH_MAX=8192    # xrelayd's peak RSS over its RSS before (kB)
 
-topology() {
-	phones_trap
-	mkns a rly b x || return 1
-	veth a a0 "$A/24" rly r0 "$RA/24" || return 1
-	veth rly r1 "$RB/24" b b0 "$B/24" || return 1
-	veth x x0 "$X/24" rly r2 "$RX/24" || return 1
-	ip -n "${T}a" route add default via "$RA" || return 1
-	ip -n "${T}b" route add default via "$RB" || return 1
-	ip -n "${T}x" route add default via "$RX" || return 1
-	# A native XDP redirect into a veth is delivered only if the peer end
-	# runs NAPI (GRO on, or an XDP program); phones run no relay code.
-	nsx a ethtool -K a0 gro on >/dev/null || return 1
-	nsx b ethtool -K b0 gro on >/dev/null || return 1
-	link_ready a a0 && link_ready b b0 && link_ready x x0 &&
-		link_ready rly r0 r1 r2 || return 1
-	workdir
-}
+topology() { phones_topology x; }
 
 # setup [FLAG VALUE...]: topology, xrelayd (XDP on r0, r1 and r2, with
 # the flags), alice and bob registered (PASSWORD_alice/_bob if set), and
@@ -87,13 +71,6 @@ setup() {
 		sleep 0.05
 		i=$((i + 1))
 	done
-}
-
-# kpkts FROM: packets the kernel forwarded so far from address FROM (all
-# its flows, RTP and RTCP).
-kpkts() {
-	"$BUILD/xrelay-fp" flow-list --pin-dir "$PIN" |
-		awk -v a="$1:" 'index($1, a) == 1 { s += $6 } END { print s + 0 }'
 }
 
 # relay_port FROM: the relay address:port that FROM's RTP flow arrives on

@@ -30,19 +30,8 @@ SECS=3                                   # media time of a call
 # ---- topology, relay, phones ---------------------------------------------
 
 topology() {
-	phones_trap
-	mkns a rly b || return 1
-	veth a a0 "$A/24" rly r0 "$RA/24" || return 1
-	veth rly r1 "$RB/24" b b0 "$B/24" || return 1
-	addr a a0 "$C/24" || return 1
-	ip -n "${T}a" route add default via "$RA" || return 1
-	ip -n "${T}b" route add default via "$RB" || return 1
-	# A native XDP redirect into a veth is delivered only if the peer end
-	# runs NAPI (GRO on, or an XDP program); phones run no relay code.
-	nsx a ethtool -K a0 gro on >/dev/null || return 1
-	nsx b ethtool -K b0 gro on >/dev/null || return 1
-	link_ready a a0 && link_ready b b0 && link_ready rly r0 r1 || return 1
-	workdir
+	phones_topology || return 1
+	addr a a0 "$C/24"
 }
 
 # start_relay [FLAG VALUE...]: phones.sh's relay (xrelayd in rly, XDP on
@@ -209,13 +198,6 @@ check_kernel() {
 		[ "${k:-0}" -ge 100 ]
 	check "leg $1: $u packets through userspace (<= 5)" \
 		[ "${u:-99}" -le 5 ]
-}
-
-# kpkts FROM: packets the kernel forwarded so far from address FROM (the
-# pinned flow map: all its flows, RTP and RTCP).
-kpkts() {
-	"$BUILD/xrelay-fp" flow-list --pin-dir "$PIN" |
-		awk -v a="$1:" 'index($1, a) == 1 { s += $6 } END { print s + 0 }'
 }
 
 # check_tone NAME HZ: NAME's recording of the call (its first
