@@ -63,6 +63,7 @@ struct sip_transport {
 	int ndead; /* connections marked dead, not closed yet */
 	unsigned stall_ms;      /* TP_TCP_STALL_MS unless a test set it */
 	uint64_t next_sweep_ms; /* when tp_run looks for stalled connections */
+	int probe4, probe6;     /* route_source's UDP sockets; -1: not yet */
 	struct tp_stats st;
 	char buf[TP_MAX_MSG + 1];
 };
@@ -82,6 +83,7 @@ struct sip_transport *tp_new(tp_message_cb cb, void *ctx)
 	tp->ctx = ctx;
 	tp->next_id = 1;
 	tp->stall_ms = TP_TCP_STALL_MS;
+	tp->probe4 = tp->probe6 = -1;
 	return tp;
 }
 
@@ -140,6 +142,10 @@ void tp_free(struct sip_transport *tp)
 		conn_close(tp, tp->conns);
 	for (i = 0; i < tp->nls; i++)
 		close(tp->ls[i].fd);
+	if (tp->probe4 >= 0)
+		close(tp->probe4);
+	if (tp->probe6 >= 0)
+		close(tp->probe6);
 	close(tp->epfd);
 	free(tp);
 }
@@ -691,18 +697,26 @@ int tp_send(struct sip_transport *tp, const struct sip_peer *to,
 	return 0;
 }
 
-static int route_source(const struct sockaddr *remote,
+/* The source address the kernel's routing picks toward remote: connect a
+ * UDP socket (no packet is sent) and read its address. One socket per
+ * family, kept open: this runs for every call and every captured message.
+ * It is disconnected first, because a connect keeps the source address an
+ * earlier one chose. */
+static int route_source(struct sip_transport *tp,
+			const struct sockaddr *remote,
 			struct sockaddr_storage *out)
 {
+	int *fd = remote->sa_family == AF_INET6 ? &tp->probe6 : &tp->probe4;
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	socklen_t sl = sizeof(*out);
-	int fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
 
-	if (fd < 0)
+	if (*fd < 0)
+		*fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
 		return -1;
-	rc = connect(fd, remote, netaddr_len(remote)) < 0 ||
-	     getsockname(fd, (struct sockaddr *)out, &sl) < 0 ? -1 : 0;
-	close(fd);
-	return rc;
+	return connect(*fd, &unspec, sizeof(unspec)) < 0 ||
+	       connect(*fd, remote, netaddr_len(remote)) < 0 ||
+	       getsockname(*fd, (struct sockaddr *)out, &sl) < 0 ? -1 : 0;
 }
 
 static int is_wildcard(const struct sockaddr_storage *ss)
@@ -725,7 +739,7 @@ int tp_local_for(struct sip_transport *tp, enum sip_proto proto,
 		memcpy(out, &l->addr, sizeof(l->addr));
 		return 0;
 	}
-	if (route_source(remote, out) < 0)
+	if (route_source(tp, remote, out) < 0)
 		return -1;
 	netaddr_set_port((struct sockaddr *)out,
 			 netaddr_port((struct sockaddr *)&l->addr));
@@ -749,7 +763,7 @@ int tp_is_local(struct sip_transport *tp, const struct sockaddr *addr)
 		/* A wildcard listener (this one, not the first of its
 		 * family that tp_local_for picks): is addr one of this
 		 * host's? */
-		if (is_wildcard(&l->addr) && route_source(addr, &me) == 0 &&
+		if (is_wildcard(&l->addr) && route_source(tp, addr, &me) == 0 &&
 		    netaddr_ip_equal((struct sockaddr *)&me, addr))
 			return 1;
 	}
