@@ -42,19 +42,26 @@ static const struct sockaddr *comp_dest(const struct comp *c)
 	return NULL;
 }
 
-/* Fold the counters of the installed flow into the component, delete it. */
-void flow_retire(struct media_engine *me, struct comp *c)
+/* Add the counters of c's installed kernel flow (if any) to *m. */
+static void add_flow_counters(struct media_engine *me, const struct comp *c,
+			      struct media_counters *m)
 {
 	struct xr_flow v;
 
+	if (!c->flow_on || fastpath_flow_get(me->fp, &c->flow_key, &v))
+		return;
+	m->kernel_packets += v.packets;
+	m->kernel_bytes += v.bytes;
+	if (v.last_seen_ns > m->last_packet_ns)
+		m->last_packet_ns = v.last_seen_ns;
+}
+
+/* Fold the counters of the installed flow into the component, delete it. */
+void flow_retire(struct media_engine *me, struct comp *c)
+{
 	if (!c->flow_on)
 		return;
-	if (fastpath_flow_get(me->fp, &c->flow_key, &v) == 0) {
-		c->c.kernel_packets += v.packets;
-		c->c.kernel_bytes += v.bytes;
-		if (v.last_seen_ns > c->c.last_packet_ns)
-			c->c.last_packet_ns = v.last_seen_ns;
-	}
+	add_flow_counters(me, c, &c->c);
 	fastpath_flow_del(me->fp, &c->flow_key);
 	c->flow_on = 0;
 }
@@ -121,12 +128,6 @@ static int flow_value(struct comp *c, const struct sockaddr *dst,
 	return 0;
 }
 
-/*
- * Make the kernel match the component: a flow from its latched peer to the
- * other leg's peer when both ends are known, none otherwise. A flow that
- * only changes its destination keeps its counters. The port's entry
- * follows (latched only while the flow exists).
- */
 /* Whether the component should have a kernel flow, its key and where it
  * sends to. */
 static int flow_want(struct comp *c, struct xr_flow_key *k,
@@ -146,6 +147,12 @@ static int flow_want(struct comp *c, struct xr_flow_key *k,
 				 (struct sockaddr *)&c->latch.peer) == 0;
 }
 
+/*
+ * Make the kernel match the component: a flow from its latched peer to the
+ * other leg's peer when both ends are known, none otherwise. A flow that
+ * only changes its destination keeps its counters. The port's entry
+ * follows (latched only while the flow exists).
+ */
 void flow_sync(struct media_engine *me, struct comp *c)
 {
 	const struct sockaddr *dst;
@@ -230,14 +237,10 @@ void flow_adopt(struct media_engine *me, struct comp *c)
 /* The last packet from this component's peer, kernel or userspace. */
 uint64_t comp_last_ns(struct media_engine *me, struct comp *c)
 {
-	uint64_t last = c->c.last_packet_ns;
-	struct xr_flow v;
+	struct media_counters m = c->c;
 
-	if (me->fp && c->flow_on &&
-	    fastpath_flow_get(me->fp, &c->flow_key, &v) == 0 &&
-	    v.last_seen_ns > last)
-		last = v.last_seen_ns; /* bpf_ktime_get_coarse_ns: MONOTONIC */
-	return last;
+	add_flow_counters(me, c, &m); /* bpf_ktime_get_coarse_ns: MONOTONIC */
+	return m.last_packet_ns;
 }
 
 /* ---- entries of no known session ------------------------------------------ */
@@ -404,17 +407,11 @@ void comp_kernel_counters(struct media_engine *me, struct comp *c,
 	struct sockaddr_storage local;
 	struct xr_port_key pk;
 	struct xr_port pv;
-	struct xr_flow v;
 
 	*out = c->c;
 	if (!me->fp || !c->pool)
 		return;
-	if (c->flow_on && fastpath_flow_get(me->fp, &c->flow_key, &v) == 0) {
-		out->kernel_packets += v.packets;
-		out->kernel_bytes += v.bytes;
-		if (v.last_seen_ns > out->last_packet_ns)
-			out->last_packet_ns = v.last_seen_ns;
-	}
+	add_flow_counters(me, c, out);
 	comp_local(c, &local);
 	if (fastpath_port_key(&pk, (struct sockaddr *)&local) == 0 &&
 	    fastpath_port_get(me->fp, &pk, &pv) == 0)
