@@ -567,7 +567,6 @@ struct stream *stream_new(struct media_session *s)
 	if (!st)
 		return NULL;
 	st->s = s;
-	st->idx = s->nstreams;
 	for (int k = 0; k < 2; k++) {
 		st->c[0][k].fd = st->c[1][k].fd = -1;
 		st->c[0][k].st = st->c[1][k].st = st;

@@ -474,10 +474,8 @@ void media_on_packet(void *arg, void *owner, const struct sockaddr *local,
 	struct latch_ctx ctx;
 	enum latch_verdict v;
 
-	if (!c) {
-		me->no_port_drops++; /* a port no call owns (quarantine) */
-		return;
-	}
+	if (!c)
+		return; /* a port no call owns (quarantine) */
 	if (c->rtcp && c->st->rtcp_mux)
 		return; /* no RTCP port with rtcp-mux: stray */
 	ctx.sdp = (const struct sockaddr *)&c->sdp;

@@ -47,7 +47,6 @@ struct comp {
 
 struct stream {
 	struct media_session *s;
-	int idx;
 	char type[16];
 	int rejected, rtcp_mux;
 	enum sdp_dir dir[2];
@@ -87,7 +86,6 @@ struct media_engine {
 	int ifindex[MEDIA_MAX_IFACES];
 	struct media_session *buckets[SESSION_BUCKETS];
 	uint64_t nsessions, latches, relatches, latch_refused;
-	uint64_t no_port_drops;
 	struct xr_stat user_dir[XR_DIR_MAX]; /* userspace, by the leg it came from */
 	uint64_t last_refused_log_ns;
 	struct comp *retry[1024];          /* flows waiting for a neighbour */
