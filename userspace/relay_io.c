@@ -195,8 +195,6 @@ void relay_io_free(struct relay_io *io)
 	free(io);
 }
 
-int relay_io_steered(const struct relay_io *io) { return io->steered; }
-
 void relay_io_set_sent_cb(struct relay_io *io, relay_io_sent_cb cb,
 			  void *arg)
 {

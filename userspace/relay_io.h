@@ -35,7 +35,6 @@ typedef void (*relay_io_cb)(void *arg, void *owner,
 struct relay_io *relay_io_new(int epfd, struct fastpath *fp, char *err,
 			      size_t errlen);
 void relay_io_free(struct relay_io *io);
-int relay_io_steered(const struct relay_io *io);
 
 /* Socket mode: bind local (address and port) for owner and return the fd;
  * steered mode: returns -1 and does nothing. < -1: -errno. */
