@@ -272,6 +272,8 @@ case_register() {
 	setup --users-file "$USERS" || return 1
 	ctl regs
 	grep alice "$OUT" | awk '{ print $1, $2, $3 }' >"$WORK/reg0"
+	check "alice's binding before the flood" [ -s "$WORK/reg0" ] ||
+		return 1
 	rss0=$(rss_kb)
 	window_start
 	# Password guesses for alice, from the flooder: REGISTER, 401, again
@@ -307,7 +309,7 @@ case_register() {
 	sed 's/^/regs: /' "$WORK/reg1"
 	check "alice's binding is unchanged" cmp -s "$WORK/reg0" "$WORK/reg1"
 	sed -n "$((L0 + 1)),$((L1))p" "$LOG" | grep -E " sip: (rx from|tx to) ($A|$B):" |
-		sed 's/^/sip during the flood: /' 
+		sed 's/^/sip during the flood: /'
 	end_call
 }
 
@@ -330,6 +332,7 @@ case_rtp_before_latch() {
 	ctl call "$cid"
 	pa=$(awk '$1 == "leg" { l = $2 } l == "A" && $1 == "RTP" { print $3; exit }' "$OUT")
 	echo "alice will send to $RA:$pa"
+	check "alice's relay port known" [ -n "$pa" ] || return 1
 	cpu0=$(cpu_ticks) t0=$(date +%s%N)
 	nsx x "$BUILD/bench_gen" send --dev x0 --src-mac "$(mac_of x x0)" \
 		--dst-mac "$(mac_of rly r2)" --from "$X:4000" \
@@ -339,9 +342,14 @@ case_rtp_before_latch() {
 	ua bob --wait-event CALL_ESTABLISHED accept >"$WORK/accept.out" 2>&1
 	wait $dpid
 	wait $gpid
+	grc=$?
 	cpu1=$(cpu_ticks) t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
 	sed 's/^/bench_gen: /' "$WORK/gen"
+	eq "bench_gen exit status" $grc 0
+	frames=$(kv "$WORK/gen" frames)
+	check "the flood was a flood (>= 100000 frames: $frames)" \
+		[ "${frames:-0}" -ge 100000 ]
 	cpu_pct=$(((cpu1 - cpu0) * 1000 * 100 / $(getconf CLK_TCK) / ms))
 	echo "FIGURE RTP flood before the latch: xrelayd CPU $cpu_pct% of a core"
 	check "the call is established" grep -q '^CALL_ESTABLISHED' \

@@ -459,6 +459,9 @@ case_digest_invite() {
 		"$STATUS" 407
 	ctl stats
 	check "no call was set up" grep -q "calls       0 active" "$OUT"
+	# The trace shows the six INVITEs that came in: one sent would show.
+	eq "INVITEs received in the trace" \
+		"$(grep -c ' sip: rx from [0-9.:]*: INVITE' "$LOG")" 6
 	eq "no INVITE left the relay" \
 		"$(grep -c ' sip: tx to [0-9.:]*: INVITE' "$LOG")" 0
 }
