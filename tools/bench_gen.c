@@ -175,6 +175,17 @@ static long long ns_of(clockid_t c)
 	return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* The frames of the next test run, after one of SENT frames took DT ns
+ * (> 0) with LEFT ns to go: about CHUNK_NS long at that rate, never past
+ * the end, 256 to 4,000,000. */
+static uint32_t chunk_next(uint32_t sent, long long dt, long long left)
+{
+	double want = (double)sent / (double)dt *
+		      (double)(left < CHUNK_NS ? left : CHUNK_NS);
+
+	return want < 256 ? 256 : want > 4e6 ? 4000000 : (uint32_t)want;
+}
+
 static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src,
 			    int16_t off, int32_t imm)
 {
@@ -556,16 +567,8 @@ static int cmd_send(int ifindex, const uint8_t *frame, size_t len,
 		frames += chunk;
 		dt = ns_of(CLOCK_MONOTONIC) - now;
 		now += dt;
-		/* the next call: about CHUNK_NS long, never past the end */
-		if (dt > 0) {
-			double rate = (double)chunk / (double)dt;
-			long long left = deadline - now;
-			double want = rate * (double)(left < CHUNK_NS ? left
-							 : CHUNK_NS);
-
-			chunk = want < 256 ? 256 : want > 4e6 ? 4000000
-			      : (uint32_t)want;
-		}
+		if (dt > 0)
+			chunk = chunk_next(chunk, dt, deadline - now);
 	}
 	t1 = ns_of(CLOCK_MONOTONIC);
 	c1 = ns_of(CLOCK_PROCESS_CPUTIME_ID);
@@ -835,15 +838,8 @@ static int cmd_send_streams(int ifindex, const char *path, int ba, long max,
 			frames += want;
 			dt = ns_of(CLOCK_MONOTONIC) - now;
 			now += dt;
-			if (wrate <= 0 && dt > 0) { /* as in cmd_send */
-				double r = (double)want / (double)dt;
-				long long left = deadline - now;
-				double x = r * (double)(left < CHUNK_NS ? left
-							: CHUNK_NS);
-
-				chunk = x < 256 ? 256 : x > 4e6 ? 4000000
-				      : (uint32_t)x;
-			}
+			if (wrate <= 0 && dt > 0)
+				chunk = chunk_next(want, dt, deadline - now);
 		}
 	}
 	t1 = ns_of(CLOCK_MONOTONIC);
