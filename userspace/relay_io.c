@@ -260,7 +260,8 @@ static size_t build_raw(uint8_t *out, const struct sockaddr *src,
 			size_t len)
 {
 	struct udphdr *udp;
-	size_t hl;
+	const void *sa, *da; /* the addresses, for the pseudo-header */
+	size_t hl, alen;
 
 	if (src->sa_family == AF_INET) {
 		struct iphdr *ip = (struct iphdr *)out;
@@ -279,6 +280,9 @@ static size_t build_raw(uint8_t *out, const struct sockaddr *src,
 		udp = (struct udphdr *)(out + hl);
 		udp->source = s->sin_port;
 		udp->dest = d->sin_port;
+		sa = &s->sin_addr;
+		da = &d->sin_addr;
+		alen = 4;
 	} else {
 		struct ip6_hdr *ip6 = (struct ip6_hdr *)out;
 		const struct sockaddr_in6 *s = (const void *)src,
@@ -295,20 +299,14 @@ static size_t build_raw(uint8_t *out, const struct sockaddr *src,
 		udp = (struct udphdr *)(out + hl);
 		udp->source = s->sin6_port;
 		udp->dest = d->sin6_port;
+		sa = &s->sin6_addr;
+		da = &d->sin6_addr;
+		alen = 16;
 	}
 	udp->len = htons((uint16_t)(8 + len));
 	udp->check = 0;
 	memcpy(udp + 1, buf, len);
-	if (src->sa_family == AF_INET)
-		udp->check = inet_udp_csum(
-			&((const struct sockaddr_in *)src)->sin_addr,
-			&((const struct sockaddr_in *)dst)->sin_addr, 4, udp,
-			8 + len);
-	else
-		udp->check = inet_udp_csum(
-			&((const struct sockaddr_in6 *)src)->sin6_addr,
-			&((const struct sockaddr_in6 *)dst)->sin6_addr, 16,
-			udp, 8 + len);
+	udp->check = inet_udp_csum(sa, da, alen, udp, 8 + len);
 	return hl + 8 + len;
 }
 
