@@ -323,7 +323,8 @@ static void test_reset(void **state)
 	/* Unlatched again: the old peer is no longer forwarded blindly. */
 	ctx.sdp = addr("198.51.100.50:7000", &q);
 	CHECK_EQ(latch_check(&l, (struct sockaddr *)&p, &ctx, 9001 * MS),
-		 LATCH_REFUSED, "reset: the old peer must be eligible again");
+		 LATCH_REFUSED, "reset: the old peer, now ineligible, is refused, "
+		 "not forwarded");
 	CHECK_EQ(latch_check(&l, (struct sockaddr *)&q, &ctx, 9001 * MS),
 		 LATCH_NEW, "reset: the new SDP address latches");
 	latch_reset(&l);
