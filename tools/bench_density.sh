@@ -141,30 +141,15 @@ if [ -z "$OUT" ] || ! [ "$WINDOWS" -ge 1 ] 2>/dev/null ||
 	echo "usage: tools/bench_density.sh OUT.json [SECONDS] [WINDOWS]" >&2
 	exit 2
 fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "tools/bench_density.sh: run as root (namespaces, BPF)" >&2
-	exit 2
-fi
 cd "$(dirname "$0")/.." || exit 2
-case ${BUILD:-build} in
-/*) B=${BUILD:-build} ;;
-*) B=$(pwd)/${BUILD:-build} ;;
-esac
-case $OUT in /*) ;; *) OUT=$(pwd)/$OUT ;; esac
+. tools/bench_lib.sh
+bench_init bench_density xrelayd xrelay-fp xrelayctl bench_gen bench_ng \
+	bench_udprelay
 PNG=${OUT%.json}.png
-for b in xrelayd xrelay-fp xrelayctl bench_gen bench_ng bench_udprelay; do
-	if [ ! -x "$B/$b" ]; then
-		echo "tools/bench_density.sh: $B/$b is missing: run make" >&2
-		exit 1
-	fi
-done
 CALLS=${BENCH_DENSITY_CALLS:-1000 10000 100000}
 PATHS=${BENCH_DENSITY_PATHS:-xdp tc off rtpengine udprelay}
 UDPRELAY_MODE=${BENCH_DENSITY_UDPRELAY_MODE:-port}
 
-ROOT=$(pwd)
-. tests/e2e/lib.sh
-BUILD=$B
 T=xrbd$$-                  # namespaces xrbd<pid>-gen, -rly, -snk
 PIN=/sys/fs/bpf/xrbench-$$ # tools/bench.sh removes it if we are killed
 W=$(mktemp -d "/tmp/xrbd$$.XXXXXX")
@@ -195,44 +180,14 @@ NG=127.0.0.1:2223
 # shellcheck disable=SC3045 # dash and bash have ulimit -H
 NOFILE=$(ulimit -Hn)
 
-say() { printf '%s\n' "$*"; }
-fail() { say "bench_density: $*" >&2; return 1; }
 max_of() { printf '%s\n' "$@" | sort -n | tail -n 1; }
 
 # ---- topology ----------------------------------------------------------------
 
-napi_threads() {
-	grep -l '^napi/' /proc/[0-9]*/comm 2>/dev/null |
-		sed 's,^/proc/,,; s,/comm$,,' | sort
-}
-
-# threaded NS IF [CPU [PRIO]]: IF's NAPI in a thread of its own (a new
-# one each time it is switched on), pinned to CPU (the generators' by
-# default) with real-time priority PRIO (10 by default) or, PRIO "nice",
-# at the relay's nice level; its pid.
-threaded() {
-	before=$(napi_threads)
-	ip netns exec "$T$1" sh -c "echo 1 >/sys/class/net/$2/threaded" ||
-		return 1
-	new=$(napi_threads | grep -vxF "${before:-none}")
-	if [ "$(printf '%s\n' "$new" | grep -c .)" -ne 1 ]; then
-		fail "threaded NAPI on $2: want one new napi/ thread, got '$new'"
-		return 1
-	fi
-	taskset -p -c "${3:-$GCPU}" "$new" >/dev/null || return 1
-	if [ "${4:-10}" = nice ]; then
-		renice -n "$PRIO" -p "$new" >/dev/null || return 1
-	else
-		chrt -f -p "${4:-10}" "$new" || return 1
-	fi
-	echo "$new"
-}
 unthreaded() {
 	ip netns exec "$T$1" sh -c "echo 0 >/sys/class/net/$2/threaded"
 }
 
-KSOFT=$(grep -l '^ksoftirqd/' /proc/[0-9]*/comm 2>/dev/null |
-	sed 's,^/proc/,,; s,/comm$,,')
 KSOFT_R=$(grep -lx "ksoftirqd/$RCPU" /proc/[0-9]*/comm 2>/dev/null |
 	sed 's,^/proc/,,; s,/comm$,,')
 
@@ -450,17 +405,6 @@ points() {
 }
 
 # ---- measuring ------------------------------------------------------------------
-
-rx() {
-	ip -n "$T$1" -s -j link show dev "$2" |
-		sed -n 's/.*"rx":{[^}]*"packets":\([0-9]*\).*/\1/p'
-}
-
-task_ns() {
-	for p in "$@"; do
-		cat /proc/"$p"/task/*/schedstat 2>/dev/null
-	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
 
 # gen NS DEV SRCMAC DSTMAC DIR STREAMS N OUT [ARGS...]: one generator run
 # (its locals are prefixed: sh has no local variables).
@@ -820,7 +764,6 @@ done
 [ -n "$ran" ] || { fail "no point could be measured"; exit 1; }
 
 # ---- figures ---------------------------------------------------------------------
-name_of() { [ "$1" = off ] && echo userspace || echo "$1"; }
 # get PATH N KEY
 get() { kv "$W/res-$1-$2" "$3"; }
 

@@ -109,26 +109,9 @@ if [ -z "$OUT" ] || ! [ "$WINDOWS" -ge 1 ] 2>/dev/null ||
 	echo "usage: tools/bench_media.sh OUT.json [SECONDS] [WINDOWS]" >&2
 	exit 2
 fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "tools/bench_media.sh: run as root (namespaces, BPF)" >&2
-	exit 2
-fi
 cd "$(dirname "$0")/.." || exit 2
-case ${BUILD:-build} in
-/*) B=${BUILD:-build} ;;
-*) B=$(pwd)/${BUILD:-build} ;;
-esac
-case $OUT in /*) ;; *) OUT=$(pwd)/$OUT ;; esac
-for b in xrelay-media xrelay-fp rtpprobe bench_gen; do
-	if [ ! -x "$B/$b" ]; then
-		echo "tools/bench_media.sh: $B/$b is missing: run make" >&2
-		exit 1
-	fi
-done
-
-ROOT=$(pwd)
-. tests/e2e/lib.sh
-BUILD=$B
+. tools/bench_lib.sh
+bench_init bench_media xrelay-media xrelay-fp rtpprobe bench_gen
 T=xrbm$$-                 # namespaces xrbm<pid>-gen, -rly, -snk
 PIN=/sys/fs/bpf/xrbench-$$ # tools/bench.sh removes it if we are killed
 W=$(mktemp -d "/tmp/xrbm$$.XXXXXX")
@@ -143,37 +126,7 @@ PAYLOAD=160               # + 12 (RTP) + 8 + 20 + 14 = a 214-byte frame
 A=10.79.1.2 RA=10.79.1.1 RB=10.79.2.1 SB=10.79.2.2 G1=10.79.3.2 S1=10.79.3.1
 APORT=4000 BPORT=5000
 
-say() { printf '%s\n' "$*"; }
-fail() { say "bench_media: $*" >&2; return 1; }
-
 # ---- topology ----------------------------------------------------------------
-
-# napi_threads: pids of every kernel thread napi/*, sorted.
-napi_threads() {
-	grep -l '^napi/' /proc/[0-9]*/comm 2>/dev/null |
-		sed 's,^/proc/,,; s,/comm$,,' | sort
-}
-
-# threaded NS IF: give IF's NAPI a thread of its own (the one that
-# appears when threading is switched on), pinned to the generator's CPU
-# with a real-time priority; its pid.
-threaded() {
-	before=$(napi_threads)
-	ip netns exec "$T$1" sh -c "echo 1 >/sys/class/net/$2/threaded" ||
-		return 1
-	new=$(napi_threads | grep -vxF "${before:-none}")
-	if [ "$(printf '%s\n' "$new" | grep -c .)" -ne 1 ]; then
-		fail "threaded NAPI on $2: want one new napi/ thread, got '$new'"
-		return 1
-	fi
-	taskset -p -c "$GCPU" "$new" >/dev/null &&
-		chrt -f -p 10 "$new" || return 1
-	echo "$new"
-}
-
-# ksoftirqd threads, one per CPU.
-KSOFT=$(grep -l '^ksoftirqd/' /proc/[0-9]*/comm 2>/dev/null |
-	sed 's,^/proc/,,; s,/comm$,,')
 
 topology() {
 	mkns gen rly snk || return 1
@@ -320,20 +273,6 @@ latch() {
 
 # ---- measuring ------------------------------------------------------------------
 
-# rx NS IF: packets the interface received.
-rx() {
-	ip -n "$T$1" -s -j link show dev "$2" |
-		sed -n 's/.*"rx":{[^}]*"packets":\([0-9]*\).*/\1/p'
-}
-
-# task_ns PID...: run time in ns of the given tasks, summed; a pid given
-# as a process counts all its threads.
-task_ns() {
-	for p in "$@"; do
-		cat /proc/"$p"/task/*/schedstat 2>/dev/null
-	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
-}
-
 # busy_ns: busy time of all CPUs from /proc/stat, in ns.
 busy_ns() {
 	awk -v hz="$HZ" '$1 == "cpu" {
@@ -457,7 +396,6 @@ done
 [ -n "$ran" ] || { fail "no path could be measured"; exit 1; }
 
 # ---- figures -----------------------------------------------------------------
-name_of() { [ "$1" = off ] && echo userspace || echo "$1"; }
 {
 	echo "["
 	first=1

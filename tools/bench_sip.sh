@@ -82,31 +82,13 @@ if [ -z "$OUT" ]; then
 	echo "usage: tools/bench_sip.sh OUT.json [STEP_SECONDS] [HOLD_MS]" >&2
 	exit 2
 fi
-if [ "$(id -u)" -ne 0 ]; then
-	echo "tools/bench_sip.sh: run as root (namespaces, BPF)" >&2
-	exit 2
-fi
 cd "$(dirname "$0")/.." || exit 2
-case ${BUILD:-build} in
-/*) B=${BUILD:-build} ;;
-*) B=$(pwd)/${BUILD:-build} ;;
-esac
-case $OUT in /*) ;; *) OUT=$(pwd)/$OUT ;; esac
+. tools/bench_lib.sh
+bench_init bench_sip
 if [ ! -x "$B/sipload" ] && [ -z "${MAKELEVEL:-}" ]; then
 	make -s BUILD="$B" "$B/sipload" >/dev/null
 fi
-for b in xrelayd sipload xrelay-fp; do
-	if [ ! -x "$B/$b" ]; then
-		echo "tools/bench_sip.sh: $B/$b is missing: run make" >&2
-		exit 1
-	fi
-done
-
-# shellcheck disable=SC2034 # ROOT is lib.sh's
-ROOT=$(pwd)
-# shellcheck source=tests/e2e/lib.sh
-. tests/e2e/lib.sh
-BUILD=$B
+bench_need xrelayd sipload xrelay-fp
 T=xrbs$$-                   # namespaces xrbs<pid>-gen, -rly
 PIN=/sys/fs/bpf/xrbench-$$  # tools/bench.sh removes it if we are killed
 STATE=/dev/shm/xrbs$$-state # the daemon's journal (tmpfs)
@@ -119,9 +101,6 @@ G=10.81.1.2 R=10.81.1.1
 NCPU=$(nproc)
 GCPU=0
 RCPU=$((NCPU - 1))
-
-say() { printf '%s\n' "$*"; }
-fail() { say "bench_sip: $*" >&2; return 1; }
 
 topology() {
 	mkns gen rly || return 1
