@@ -142,6 +142,12 @@ void ob_json_strn(struct outbuf *o, const char *s, size_t len)
 		} else if (*p >= 0x80 && (n = utf8_len(p, (size_t)(end - p)))) {
 			ob_put(o, p, n);
 			p += n;
+		} else if (*p >= 0x80) {
+			/* Not UTF-8: U+FFFD, so the text is valid JSON and
+			 * encodes the same again once decoded (an escape of
+			 * the byte would decode to another character). */
+			ob_put(o, "\xef\xbf\xbd", 3);
+			p++;
 		} else {
 			ob_printf(o, "\\u%04x", *p++);
 		}
