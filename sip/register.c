@@ -182,6 +182,22 @@ static int seen_before(const osip_message_t *m, int n, const char *uri)
 	return 0;
 }
 
+/* A binding is echoed in the 200's Contact and becomes the Request-URI
+ * of calls: what libosip2 printed back from a lax parse (a host with
+ * spaces or brackets in it) must parse again on its own, or it would
+ * put a broken header into every reply. */
+static int uri_usable(const char *uri)
+{
+	osip_uri_t *u = NULL;
+	int ok;
+
+	if (strpbrk(uri, " \t\r\n<>\""))
+		return 0;
+	ok = osip_uri_init(&u) == 0 && osip_uri_parse(u, uri) == 0 && u->host;
+	osip_uri_free(u);
+	return ok;
+}
+
 void register_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		      const struct sip_peer *from)
 {
@@ -220,6 +236,11 @@ void register_request(struct b2bua *b, struct sip_txn *t, osip_message_t *m,
 		if (!ct || !ct->url || sipmsg_uri_str(ct->url, uri, sizeof(uri)) ||
 		    seen_before(m, i, uri))
 			continue;
+		if (!uri_usable(uri)) {
+			b2b_respond(b, t, 400, NULL, "Warning: 399 xrelay "
+				    "\"a Contact URI that does not parse\"\r\n");
+			return;
+		}
 		rc = registrar_update(b->d.reg, aor, uri,
 				      (uint32_t)expires_of(m, ct), cid, cseq,
 				      from, now);
