@@ -658,9 +658,20 @@ one() {
 	w=0
 	while [ $w -lt "$WINDOWS" ]; do
 		# shellcheck disable=SC2086 # RTASKS: a list of pids
+		pp=""
+		if [ -n "${BENCH_DENSITY_PERF:-}" ] && [ $w = 0 ]; then
+			# started first: perf takes a while to begin sampling
+			perf record -q -g -C "$RCPU" \
+				-o "$BENCH_DENSITY_PERF/perf.$path.$n.data" \
+				-- sleep "$(awk -v s="$SECS" 'BEGIN { print s + 3 }')" \
+				>/dev/null 2>&1 &
+			pp=$!
+			sleep 2
+		fi
 		window_begin "$W/max.res" $RTASKS
 		gen gen g0 "$G0MAC" "$R0MAC" ab "$st" "$n" "$W/ga" \
 			--seconds "$SECS" || return 1
+		[ -n "$pp" ] && wait "$pp"
 		# shellcheck disable=SC2086
 		window_end "$W/max.res" $RTASKS
 		tail -n 1 "$W/max.res" | awk '{ printf "  max rate: sent %d, delivered %d (%.0f pps), CPU ms: generator %.0f, relay %.0f\n",
@@ -706,7 +717,7 @@ one() {
 	fi
 	if [ -s "$W/relay.err" ]; then
 		say "  the relay logged $(wc -l <"$W/relay.err") lines; the last:"
-		tail -n 3 "$W/relay.err" | cut -c 1-${BENCH_DENSITY_DEBUG:+1}200 |
+		tail -n "${BENCH_DENSITY_DEBUG:+30}${BENCH_DENSITY_DEBUG:-3}" "$W/relay.err" | cut -c 1-${BENCH_DENSITY_DEBUG:+1}200 |
 			sed 's/^/    /'
 	fi
 	relay_stop

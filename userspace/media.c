@@ -263,12 +263,11 @@ int media_engine_new(struct media_engine **out, const struct media_cfg *cfg,
 	if ((rc = journal_open(me, err, errlen)))
 		goto fail;
 	journal_adopt_all(me);
-	ports_hold_unknown(me);
 	/* Kernel entries nobody adopted (calls that ended while no engine
 	 * ran, a lost or corrupt journal, no journal at all) keep forwarding
 	 * for a grace time, then go: a call still up loses its media only
 	 * then, and a dead call's entries and ports are not kept forever. */
-	if (me->fp)
+	if (gc_collect_unknown(me))
 		me->gc_at_ns = media_now_ns() +
 			       (uint64_t)me->cfg.adopt_grace_ms * 1000000ull + 1;
 	*out = me;
@@ -317,6 +316,8 @@ void media_engine_free(struct media_engine *me)
 		}
 	journal_close(me);
 	free(me->held);
+	free(me->gc_flow_keys.keys);
+	free(me->gc_port_keys.keys);
 	relay_io_free(me->io);
 	fastpath_close(me->fp);
 	for (int i = 0; i < me->npools; i++) {

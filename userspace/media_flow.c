@@ -268,102 +268,131 @@ static int port_known(struct media_engine *me, const void *key)
 	return find_comp(me, (struct sockaddr *)&local) != NULL;
 }
 
-_Static_assert(sizeof(struct xr_flow_key) <= 64 &&
-	       sizeof(struct xr_port_key) <= 64, "gc_map's key buffers");
+/* A list of map keys (the GC's candidates). Returns -1 out of memory. */
+static int keys_add(struct gc_keys *l, const void *key, size_t ksz)
+{
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 256;
+		uint8_t *t = realloc(l->keys, nc * ksz);
 
-/* Delete every key of map fd that known() does not claim; returns how many.
- * Keys are collected first: deleting while walking a hash map makes
- * get_next_key start over. */
-static uint64_t gc_map(struct media_engine *me, int fd, size_t ksz,
-		       int (*known)(struct media_engine *, const void *))
+		if (!t)
+			return -1;
+		l->keys = t;
+		l->cap = nc;
+	}
+	memcpy(l->keys + l->n++ * ksz, key, ksz);
+	return 0;
+}
+
+_Static_assert(sizeof(struct xr_flow_key) <= 64 &&
+	       sizeof(struct xr_port_key) <= 64, "key buffers");
+
+/* Every key of map fd that known() does not claim, into l. */
+static void keys_unknown(struct media_engine *me, int fd, size_t ksz,
+			 int (*known)(struct media_engine *, const void *),
+			 struct gc_keys *l)
 {
 	uint64_t prev[8], cur[8]; /* any key fits, aligned for known() */
-	uint8_t *keys = NULL;
-	size_t n = 0, cap = 0;
-	uint64_t removed = 0;
 	int first = 1;
 
-	while (bpf_map_get_next_key(fd, first ? NULL : prev, cur) == 0) {
+	while (fd >= 0 &&
+	       bpf_map_get_next_key(fd, first ? NULL : prev, cur) == 0) {
 		first = 0;
 		memcpy(prev, cur, ksz);
-		if (known(me, cur))
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 256;
-			uint8_t *t = realloc(keys, nc * ksz);
-
-			if (!t)
-				break; /* out of memory: these for now */
-			keys = t;
-			cap = nc;
-		}
-		memcpy(keys + n++ * ksz, cur, ksz);
+		if (!known(me, cur) && keys_add(l, cur, ksz) < 0)
+			break; /* out of memory: these for now */
 	}
-	for (size_t i = 0; i < n; i++)
-		removed += bpf_map_delete_elem(fd, keys + i * ksz) == 0;
-	free(keys);
+}
+
+/* Delete the keys of l that known() still does not claim; empties l. */
+static uint64_t keys_sweep(struct media_engine *me, int fd, size_t ksz,
+			   int (*known)(struct media_engine *, const void *),
+			   struct gc_keys *l)
+{
+	uint64_t removed = 0, key[8];
+
+	for (size_t i = 0; i < l->n; i++) {
+		memcpy(key, l->keys + i * ksz, ksz);
+		if (!known(me, key))
+			removed += bpf_map_delete_elem(fd, key) == 0;
+	}
+	free(l->keys);
+	*l = (struct gc_keys){ 0 };
 	return removed;
 }
 
-/*
- * At start, after adoption: the ports of kernel entries no adopted call
- * owns are taken out of the pool until the GC removes those entries, and
- * then quarantined like any freed pair: an ended call's peer may still be
- * sending there, and a new call must not get (or latch, with LATCH_ANY)
- * its packets.
- */
-void ports_hold_unknown(struct media_engine *me)
+/* The port pair of an unknown xr_ports entry, out of the pool until the GC. */
+static void port_hold(struct media_engine *me, const struct xr_port_key *k)
 {
-	int fd = me->fp ? fastpath_ports_fd(me->fp) : -1;
-	struct xr_port_key k, prev;
-	int first = 1;
+	struct sockaddr_storage local;
+	struct addrpool *p;
+	unsigned port;
 
-	while (fd >= 0 && bpf_map_get_next_key(fd, first ? NULL : &prev, &k) == 0) {
-		struct sockaddr_storage local;
-		struct addrpool *p;
-		unsigned port;
+	fastpath_sockaddr(&local, k->addr, k->port, k->family);
+	p = pool_by_addr(me, (struct sockaddr *)&local);
+	port = (unsigned)netaddr_port((struct sockaddr *)&local) & ~1u;
+	if (!p || p->by_port[port] || p->by_port[port + 1])
+		return;
+	if (me->nheld % 256 == 0) {
+		struct held_port *t = realloc(me->held, (me->nheld + 256) *
+					      sizeof(*t));
 
-		first = 0;
-		prev = k;
-		fastpath_sockaddr(&local, k.addr, k.port, k.family);
-		p = pool_by_addr(me, (struct sockaddr *)&local);
-		port = (unsigned)netaddr_port((struct sockaddr *)&local) & ~1u;
-		if (!p || p->by_port[port] || p->by_port[port + 1])
-			continue;
-		if (me->nheld % 256 == 0) {
-			struct held_port *t = realloc(me->held, (me->nheld + 256) *
-						      sizeof(*t));
-
-			if (!t)
-				break;
-			me->held = t;
-		}
-		if (portpool_take(p->pp, port) == 0)
-			me->held[me->nheld++] = (struct held_port){ p, port };
+		if (!t)
+			return;
+		me->held = t;
 	}
+	if (portpool_take(p->pp, port) == 0)
+		me->held[me->nheld++] = (struct held_port){ p, port };
+}
+
+/*
+ * At start, after adoption: the kernel entries no adopted call owns are
+ * the GC's candidates, listed now, while the maps hold only what the last
+ * engine left. Their ports are taken out of the pool until the GC removes
+ * them, and then quarantined like any freed pair: an ended call's peer
+ * may still be sending there, and a new call must not get (or latch, with
+ * LATCH_ANY) its packets. Entries made after this are this engine's own,
+ * so the GC never walks the maps again: at 100,000 calls a walk held the
+ * loop for half a second, and first packets overflowed the socket.
+ * Returns whether there is anything for the GC.
+ */
+int gc_collect_unknown(struct media_engine *me)
+{
+	if (!me->fp)
+		return 0;
+	keys_unknown(me, fastpath_flows_fd(me->fp), sizeof(struct xr_flow_key),
+		     flow_known, &me->gc_flow_keys);
+	keys_unknown(me, fastpath_ports_fd(me->fp), sizeof(struct xr_port_key),
+		     port_known, &me->gc_port_keys);
+	for (size_t i = 0; i < me->gc_port_keys.n; i++)
+		port_hold(me, (const struct xr_port_key *)me->gc_port_keys.keys + i);
 	if (me->nheld)
 		log_info("media: %zu port pairs with kernel entries of no known "
 			 "call: held until the adopt grace time is over",
 			 me->nheld);
+	return me->gc_flow_keys.n || me->gc_port_keys.n || me->nheld;
 }
 
-/* After the grace time: the kernel entries of calls this engine does not
- * know (they ended while no engine ran, or their journal was lost). */
+/* After the grace time: the kernel entries listed at start that no call
+ * has claimed since (they ended while no engine ran, or their journal was
+ * lost). */
 void flow_gc_unknown(struct media_engine *me)
 {
-	uint64_t f, p, now = media_now_ns();
+	uint64_t f = 0, p = 0, now = media_now_ns();
 
 	for (size_t i = 0; i < me->nheld; i++) /* into quarantine now */
 		portpool_release(me->held[i].pool->pp, me->held[i].port, now);
 	free(me->held);
 	me->held = NULL;
 	me->nheld = 0;
-	if (!me->fp)
-		return;
-	f = gc_map(me, fastpath_flows_fd(me->fp), sizeof(struct xr_flow_key),
-		   flow_known);
-	p = gc_map(me, fastpath_ports_fd(me->fp), sizeof(struct xr_port_key),
-		   port_known);
+	if (me->fp) {
+		f = keys_sweep(me, fastpath_flows_fd(me->fp),
+			       sizeof(struct xr_flow_key), flow_known,
+			       &me->gc_flow_keys);
+		p = keys_sweep(me, fastpath_ports_fd(me->fp),
+			       sizeof(struct xr_port_key), port_known,
+			       &me->gc_port_keys);
+	}
 	me->gc_flows += f;
 	me->gc_ports += p;
 	log_info("media: removed %llu kernel flows and %llu port entries of "

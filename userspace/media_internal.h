@@ -96,6 +96,8 @@ struct media_engine {
 	struct held_port { struct addrpool *pool; unsigned port; } *held;
 	size_t nheld;                      /* ports of unknown entries, kept
 					      out of the pool until the GC */
+	struct gc_keys { uint8_t *keys; size_t n, cap; }
+		gc_flow_keys, gc_port_keys; /* the GC's candidates (at start) */
 	void (*idle_cb)(void *arg, struct media_session *s);
 	void *idle_arg;
 	/* the session journal (media_journal.c); jdir < 0: none */
@@ -125,7 +127,7 @@ void session_drop(struct media_engine *me, struct media_session *s);
 /* media_flow.c */
 void flow_sync(struct media_engine *me, struct comp *c);
 void flow_adopt(struct media_engine *me, struct comp *c);
-void ports_hold_unknown(struct media_engine *me);
+int gc_collect_unknown(struct media_engine *me);
 void flow_gc_unknown(struct media_engine *me);
 uint64_t comp_last_ns(struct media_engine *me, struct comp *c);
 void flow_retire(struct media_engine *me, struct comp *c);

@@ -342,6 +342,37 @@ static const struct service services[] = {
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 
+/*
+ * A service that holds the loop for long delays every other one: media
+ * first packets wait in a socket buffer that overflows, SIP retransmits.
+ * Such a turn is logged with the service's name (at most every 10 s), so
+ * that a stall at scale has a name rather than only dropped packets.
+ */
+#define SLOW_TURN_MS 50
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void run_timed(struct daemon *d, const struct service *sv)
+{
+	static uint64_t said_us;
+	uint64_t t0 = mono_us(), took;
+
+	sv->run(d);
+	took = mono_us() - t0;
+	if (took < SLOW_TURN_MS * 1000u || t0 - said_us < 10000000u)
+		return;
+	said_us = t0;
+	log_warn("loop: the %s service held the loop for %llu ms in one turn "
+		 "(over %d ms delays the others: socket buffers may overflow)",
+		 sv->name, (unsigned long long)(took / 1000), SLOW_TURN_MS);
+}
+
 /* Returns when asked to stop. */
 static void loop(struct daemon *d)
 {
@@ -368,7 +399,7 @@ static void loop(struct daemon *d)
 		 * never blocks. */
 		for (i = 0; i < NSERVICES; i++)
 			if (pf[i].fd >= 0 || services[i].timeout_ms)
-				services[i].run(d);
+				run_timed(d, &services[i]);
 		if (!(pf[NSERVICES].revents & POLLIN) ||
 		    read(d->sigfd, &si, sizeof(si)) != sizeof(si))
 			continue;
