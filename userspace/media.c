@@ -351,7 +351,7 @@ int media_engine_timeout_ms(const struct media_engine *me)
 	return t - now >= 1000000000ull ? 1000 : (int)((t - now) / 1000000ull) + 1;
 }
 
-static void idle_scan(struct media_engine *me, uint64_t now);
+static int idle_scan(struct media_engine *me, uint64_t now);
 
 /* What is due by the clock: unknown kernel entries after the grace time,
  * then idle sessions (about once a second). */
@@ -363,8 +363,8 @@ static void engine_timers(struct media_engine *me, uint64_t now)
 	}
 	if (now < me->tick_ns)
 		return;
-	me->tick_ns = now + 1000000000ull;
-	idle_scan(me, now);
+	/* A pass cut short goes on at the next turn, 10 ms on. */
+	me->tick_ns = now + (idle_scan(me, now) ? 1000000000ull : 10000000ull);
 }
 
 void media_engine_run(struct media_engine *me)
@@ -879,19 +879,38 @@ static int idle_check(struct media_engine *me, struct media_session *s,
 	return 1;
 }
 
-static void idle_scan(struct media_engine *me, uint64_t now)
+/*
+ * Looks at the sessions that could have become idle, at most
+ * IDLE_CHECKS_PER_TURN of them (each reads its kernel flows): sessions
+ * set up in a burst come due in a burst, and 10,000 at once held the loop
+ * for 100 ms. Returns 1 when the pass is complete, 0 when it stopped at
+ * me->idle_cursor, to go on from there.
+ */
+#define IDLE_CHECKS_PER_TURN 1000
+
+static int idle_scan(struct media_engine *me, uint64_t now)
 {
 	uint64_t idle_ns = (uint64_t)me->cfg.idle_ms * 1000000ull;
+	int checks = 0;
 
 	if (!me->idle_cb || !idle_ns)
-		return;
-	for (int b = 0; b < SESSION_BUCKETS; b++)
+		return 1;
+	for (int b = me->idle_cursor; b < SESSION_BUCKETS; b++) {
+		if (checks >= IDLE_CHECKS_PER_TURN) {
+			me->idle_cursor = b;
+			return 0;
+		}
 		for (struct media_session *s = me->buckets[b], *n; s; s = n) {
 			n = s->next; /* the callback may delete s */
-			if (now >= s->idle_check_ns &&
-			    idle_check(me, s, now, idle_ns))
+			if (now < s->idle_check_ns)
+				continue;
+			checks++;
+			if (idle_check(me, s, now, idle_ns))
 				me->idle_cb(me->idle_arg, s);
 		}
+	}
+	me->idle_cursor = 0;
+	return 1;
 }
 
 void media_session_foreach(struct media_engine *me,

@@ -92,6 +92,7 @@ struct media_engine {
 	int nretry;
 	/* timers (media_engine_run) */
 	uint64_t tick_ns;                  /* next once-a-second pass */
+	int idle_cursor;                   /* where a cut-short pass goes on */
 	uint64_t gc_at_ns;                 /* unknown kernel entries go; 0: done */
 	struct held_port { struct addrpool *pool; unsigned port; } *held;
 	size_t nheld;                      /* ports of unknown entries, kept

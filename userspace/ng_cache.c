@@ -10,8 +10,6 @@
 
 #include "ng_cache.h"
 
-#define BUCKETS 4096 /* a power of two */
-
 struct entry {
 	struct entry *hnext;         /* hash chain */
 	struct entry *prev, *next;   /* insertion order */
@@ -22,39 +20,52 @@ struct entry {
 };
 
 struct ng_cache {
-	struct entry *buckets[BUCKETS];
+	struct entry **buckets;      /* a power of two, >= max_entries */
+	size_t mask;
 	struct entry *oldest, *newest;
 	uint32_t ttl_ms;
 	size_t count, bytes, max_entries, max_bytes;
 };
 
-static unsigned bucket_of(const void *key, size_t klen)
+static size_t bucket_of(const struct ng_cache *c, const void *key,
+			size_t klen)
 {
 	const unsigned char *p = key;
 	uint32_t h = 2166136261u; /* FNV-1a */
 
 	for (size_t i = 0; i < klen; i++)
 		h = (h ^ p[i]) * 16777619u;
-	return h & (BUCKETS - 1);
+	return h & c->mask;
 }
 
 struct ng_cache *ng_cache_new(uint32_t ttl_ms, size_t max_entries,
 			      size_t max_bytes)
 {
 	struct ng_cache *c = calloc(1, sizeof(*c));
+	size_t n;
 
 	if (!c)
 		return NULL;
 	c->ttl_ms = ttl_ms;
 	c->max_entries = max_entries ? max_entries : 1;
 	c->max_bytes = max_bytes;
+	/* a chain of about one entry when full: with 16 a proxy's burst
+	 * of offers spent a tenth of the daemon's time walking chains */
+	for (n = 1; n < c->max_entries && n < (1u << 24); n <<= 1)
+		;
+	c->buckets = calloc(n, sizeof(*c->buckets));
+	if (!c->buckets) {
+		free(c);
+		return NULL;
+	}
+	c->mask = n - 1;
 	return c;
 }
 
 static struct entry **chain_of(struct ng_cache *c, const void *key,
 			       size_t klen)
 {
-	struct entry **pp = &c->buckets[bucket_of(key, klen)];
+	struct entry **pp = &c->buckets[bucket_of(c, key, klen)];
 
 	for (; *pp; pp = &(*pp)->hnext)
 		if ((*pp)->klen == klen && memcmp((*pp)->key, key, klen) == 0)
@@ -87,6 +98,7 @@ void ng_cache_free(struct ng_cache *c)
 		return;
 	while (c->oldest)
 		entry_remove(c, c->oldest);
+	free(c->buckets);
 	free(c);
 }
 
