@@ -346,7 +346,9 @@ static const struct service services[] = {
  * A service that holds the loop for long delays every other one: media
  * first packets wait in a socket buffer that overflows, SIP retransmits.
  * Such a turn is logged with the service's name (at most every 10 s), so
- * that a stall at scale has a name rather than only dropped packets.
+ * that a stall at scale has a name rather than only dropped packets. Wall
+ * clock, not CPU time (a syscall per service per turn): a turn during
+ * which the CPU ran other work (softirq, real-time threads) counts too.
  */
 #define SLOW_TURN_MS 50
 
@@ -368,9 +370,11 @@ static void run_timed(struct daemon *d, const struct service *sv)
 	if (took < SLOW_TURN_MS * 1000u || t0 - said_us < 10000000u)
 		return;
 	said_us = t0;
-	log_warn("loop: the %s service held the loop for %llu ms in one turn "
-		 "(over %d ms delays the others: socket buffers may overflow)",
-		 sv->name, (unsigned long long)(took / 1000), SLOW_TURN_MS);
+	log_warn("loop: one turn of the %s service took %llu ms (wall clock: "
+		 "its work, or the CPU given to other tasks meanwhile; over "
+		 "%d ms delays the other services and socket buffers may "
+		 "overflow)", sv->name, (unsigned long long)(took / 1000),
+		 SLOW_TURN_MS);
 }
 
 /* Returns when asked to stop. */
