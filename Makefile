@@ -50,6 +50,7 @@ TEST_LIB_SRCS := tests/unit/frames.c tests/unit/b2bua_fixture.c
 BENCHES    := bench_prog bench_gen
 BENCHES    += sipload
 BENCHES    += bench_ng bench_udprelay
+BENCHES    += bench_bare
 
 SKELS      := $(BUILD)/xrelay.skel.h
 # Linked as archives, so each binary takes only the objects it uses.
@@ -65,6 +66,13 @@ $(BUILD)/vmlinux.h: vmlinux-gen.sh
 	$(Q)./vmlinux-gen.sh $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The bare prototype that tools/bench_media.sh measures xrelay against: a
+# tool's program, so its rule names its source; its map layout is in
+# tools/bench_bare.h.
+$(BUILD)/bench_bare.bpf.o: tools/bench_bare.bpf.c tools/bench_bare.h $(BUILD)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -133,6 +141,9 @@ $(BUILD)/test_%: $(BUILD)/san/tests/unit/test_%.o $(TEST_LIB_SAN) $(LIB_SAN)
 $(BUILD)/bench_%: $(BUILD)/obj/tools/bench_%.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lm -o $@
+
+# Its loader embeds the program (skeleton).
+$(BUILD)/obj/tools/bench_bare.o: $(BUILD)/bench_bare.skel.h
 
 $(BUILD)/sipload: $(BUILD)/obj/tools/sipload.o
 	$(call msg,LD,$@)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench_media: packets per second and CPU per packet of the relay's
-# forwarding paths, XDP, TC and the socket path (attach mode off), on the
-# same namespaces, in one run. A section of tools/bench.sh.
+# forwarding paths, XDP, TC and the socket path (attach mode off), and of
+# the bare prototype XDP forwarder that issue 7 prices xrelay's XDP path
+# against, on the same namespaces, in one run. A section of tools/bench.sh.
 #
 # Usage: tools/bench_media.sh OUT.json [SECONDS] [WINDOWS]     (as root)
 #   OUT.json  the figures, a JSON list with one object per line (the
@@ -32,6 +33,27 @@
 # ways by three packets from each side (rtpprobe send, A first), so that
 # in the kernel modes the blast is forwarded by the kernel (the table
 # shows how many the engine saw forwarded where).
+#
+# The bare path (run right after xdp, so that the two see the same
+# machine): the yardstick of issue 7 ("within 1.3x of the bare
+# prototype's cost with everything it adds: VLAN, IPv6, strict source,
+# counters"). tools/bench_bare.bpf.c does only the IPv4/UDP 5-tuple lookup
+# (a 12-byte key), the rewrite of addresses and ports, the incremental IP
+# and UDP checksum updates, the MACs and bpf_redirect: no VLAN, IPv6, IP
+# options, port table, TTL, counters or RTP statistics. The call is set
+# up and latched exactly as for xdp (the engine with --iface r0:xdp
+# --iface r1:xdp), its flows are copied out of xrelay's pinned xr_flows
+# (build/bench_bare flows: the same key and rewrite, ifindex and MACs),
+# the engine quits (xrelay detached, pins removed), and build/bench_bare
+# attach puts the prototype on r0 in native XDP mode with those flows
+# (it checks its rewrite of the call's frame against one built from
+# scratch first), pinning nothing: it stays running, holding the
+# attachment as a BPF link, until it is ended by pid. Same generator,
+# frames, sink, windows and CPU accounting as xdp (its own process, which
+# only sleeps, stands where the engine's was). The frames can reach s0
+# only through it (rly does not forward, and nothing else is attached);
+# r0's driver count of XDP redirects (ethtool -S) is printed against what
+# the sink got. Skipped, loudly, when build/bench_bare is not built.
 #
 # Where the work runs: a veth schedules the receiving end's NAPI poll on
 # the CPU that transmitted, and the generator transmits from its own
@@ -90,8 +112,10 @@
 #
 # Figures: media.<path>.pps (packets/s delivered), .cpu_ns_per_packet
 # (ns/packet), .loss (ratio: 1 - delivered/sent, sent = frames the
-# generator ran), path xdp / tc / userspace (mode off), and
-# media.kernel_vs_socket.pps_ratio (xdp pps / off pps).
+# generator ran), path xdp / bare / tc / userspace (mode off),
+# media.kernel_vs_socket.pps_ratio (xdp pps / off pps) and
+# media.xdp_vs_bare.cpu_ratio (xdp's CPU ns/packet / bare's; issue 7:
+# at most 1.3).
 #
 # BENCH_MEDIA_DEBUG=1 also prints the engine's totals and the kernel's
 # counters and flows after each path.
@@ -326,13 +350,76 @@ medians() {
 		med(cpu, NR), med(loss, NR), med(per, NR), med(cores, NR), NR }' "$1"
 }
 
+# ---- the bare prototype -------------------------------------------------------
+
+BPID=""
+# bare_start: the call's flows out of xrelay's pinned map, the engine
+# stopped, build/bench_bare attached to r0 with them (see the top); its
+# program's id in BARE_PROG.
+bare_start() {
+	nsx rly "$BUILD/bench_bare" flows --pin-dir "$PIN" >"$W/bare.flows" \
+		2>"$W/bare.err" || { fail "cannot read xrelay's flows"; return 1; }
+	engine_stop
+	# shellcheck disable=SC2046 # one --flow argument per line
+	set -- $(sed 's/^/--flow /' "$W/bare.flows")
+	: >"$W/bare.out"
+	taskset -c "$RCPU" nsenter --net="/run/netns/${T}rly" \
+		"$BUILD/bench_bare" attach --dev r0 "$@" \
+		>"$W/bare.out" 2>"$W/bare.err" &
+	BPID=$!
+	PIDS="$PIDS $BPID"
+	i=0
+	until grep -q '^ready$' "$W/bare.out"; do
+		if ! kill -0 "$BPID" 2>/dev/null || [ $i -ge 100 ]; then
+			fail "bench_bare did not attach"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+	BARE_PROG=$(kv "$W/bare.out" prog_id)
+	# Native mode, and ours: "prog/xdpgeneric" would be the generic hook.
+	if ! ip -n "${T}rly" link show dev r0 |
+		grep -q "prog/xdp id $BARE_PROG "; then
+		fail "r0 does not run the bare program natively:" \
+			"$(ip -n "${T}rly" link show dev r0 | grep prog/)"
+		return 1
+	fi
+}
+
+# bare_stop: end bench_bare by its pid: that detaches the program.
+bare_stop() {
+	[ -n "$BPID" ] || return 0
+	kill "$BPID" 2>/dev/null
+	wait "$BPID" 2>/dev/null
+	# shellcheck disable=SC2086 # PIDS: a list of pids
+	PIDS=$(printf '%s\n' $PIDS | grep -vx "$BPID" | tr '\n' ' ')
+	BPID=""
+}
+
+# xdp_redirects NS IF: the frames the XDP program on the veth IF
+# redirected (the driver's count, summed over its queues).
+xdp_redirects() {
+	nsx "$1" ethtool -S "$2" 2>/dev/null |
+		awk '$1 ~ /^rx_queue_[0-9]+_xdp_redirect:$/ { s += $2 }
+		     END { printf "%.0f\n", s }'
+}
+
 # path MODE: one path's windows; its medians in $W/MODE.med, the attach
-# mode it really got in $W/MODE.got, the engine's counters in $W/MODE.info.
+# mode it really got in $W/MODE.got, the engine's counters in $W/MODE.info
+# (for bare: the driver's and the sink's counts). MODE bare: the engine
+# sets the call up in mode xdp, then the bare prototype forwards it.
 path() {
-	mode=$1
+	mode=$1 emode=$1 pid=""
+	[ "$mode" = bare ] && emode=xdp
 	say ""
-	say "-- path $mode: engine with --iface r0:$mode --iface r1:$mode"
-	engine_start "$mode" || return 1
+	if [ "$mode" = bare ]; then
+		say "-- path bare: the call set up by the engine with --iface r0:xdp" \
+			"--iface r1:xdp, then forwarded by the bare prototype on r0"
+	else
+		say "-- path $mode: engine with --iface r0:$mode --iface r1:$mode"
+	fi
+	engine_start "$emode" || return 1
 	call || return 1
 	latch || return 1
 	ctl totals || return 1
@@ -340,15 +427,42 @@ path() {
 	[ "$(kv "$W/reply" iface.r1)" = "$got" ] ||
 		got="r0:$got,r1:$(kv "$W/reply" iface.r1)"
 	echo "$got" >"$W/$mode.got"
-	[ "$got" = "$mode" ] || say "  WARNING: asked for $mode, got $got"
+	[ "$got" = "$emode" ] || say "  WARNING: asked for $emode, got $got"
 	say "  call latched: A $A:$APORT -> relay $RA:$PA | relay $RB:$PB -> B $SB:$BPORT"
+	if [ "$mode" = bare ]; then
+		[ "$got" = xdp ] || { fail "no native XDP here"; return 1; }
+		bare_start || return 1
+		say "  xrelay detached; bench_bare (prog id $BARE_PROG) on r0 with" \
+			"$(wc -l <"$W/bare.flows") flows: $(tr '\n' ' ' <"$W/bare.flows")"
+		pid=$BPID
+		rd0=$(xdp_redirects rly r0)
+	else
+		pid=$EPID
+	fi
 	: >"$W/$mode.res"
 	w=0
 	while [ $w -lt "$WINDOWS" ]; do
 		blast g0 "$G0MAC" "$R0MAC" "$A:$APORT" "$RA:$PA" s0 \
-			"$S0_THREAD" "$W/$mode.res" "$EPID" || return 1
+			"$S0_THREAD" "$W/$mode.res" "$pid" || return 1
 		w=$((w + 1))
 	done
+	if [ "$mode" = bare ]; then
+		rd=$(($(xdp_redirects rly r0) - rd0))
+		awk -v rd="$rd" '{ s += $1; d += $4 }
+			END { printf "sent=%d\ndelivered=%d\nredirected=%d\n", s, d, rd }' \
+			"$W/bare.res" >"$W/bare.info"
+		say "  r0's driver: $rd frames redirected by the bare program;" \
+			"the sink got $(kv "$W/bare.info" delivered) of" \
+			"$(kv "$W/bare.info" sent) sent"
+		bare_stop
+		medians "$W/$mode.res" "$C_BASE" >"$W/$mode.med"
+		if [ "$rd" -le 0 ] || [ "$(kv "$W/bare.info" delivered)" -le 0 ]; then
+			rm -f "$W/$mode.med"
+			fail "the bare program forwarded nothing"
+			return 1
+		fi
+		return 0
+	fi
 	ctl info c1 || return 1
 	cp "$W/reply" "$W/$mode.info"
 	if [ -n "${BENCH_MEDIA_DEBUG:-}" ]; then
@@ -384,12 +498,20 @@ read -r BASE_PPS _ BASE_LOSS C_BASE BASE_CORES _ <"$W/base.med"
 say "  generator: $C_BASE ns per frame (C_base), loss $BASE_LOSS"
 
 ran=""
-for m in xdp tc off; do
+for m in xdp bare tc off; do
+	if [ "$m" = bare ] && [ ! -x "$BUILD/bench_bare" ]; then
+		fail "$BUILD/bench_bare is missing (make bench builds it):" \
+			"no bare path, no xdp vs bare ratio"
+		continue
+	fi
 	if path "$m"; then
 		ran="$ran $m"
 	else
 		fail "path $m could not be measured"
 		sed 's/^/  engine: /' "$W/eng.err" 2>/dev/null | tail -n 20 >&2
+		[ "$m" = bare ] &&
+			sed 's/^/  bench_bare: /' "$W/bare.err" 2>/dev/null >&2
+		bare_stop
 		engine_stop
 	fi
 done
@@ -412,6 +534,11 @@ done
 				"$p" "$1" "$2" "$3" "$p" "$n"
 		done
 	done
+	if [ -s "$W/xdp.med" ] && [ -s "$W/bare.med" ]; then
+		awk 'NR == FNR { x = $2; n = $6; next }
+		     { if ($2 > 0) printf ",\n{\"name\": \"media.xdp_vs_bare.cpu_ratio\", \"value\": %.3f, \"unit\": \"ratio\", \"path\": \"xdp\", \"n\": %d}", x / $2, n }' \
+			"$W/xdp.med" "$W/bare.med"
+	fi
 	if [ -s "$W/xdp.med" ] && [ -s "$W/off.med" ]; then
 		awk 'NR == FNR { x = $1; n = $6; next }
 		     { if ($1 > 0) printf ",\n{\"name\": \"media.kernel_vs_socket.pps_ratio\", \"value\": %.3f, \"unit\": \"ratio\", \"path\": \"xdp\", \"n\": %d}", x / $1, n }' \
@@ -425,12 +552,20 @@ printf '%-10s %-10s %10s %14s %8s %6s  %s\n' path "attach got" "pps" \
 	"CPU ns/packet" loss cores "forwarded by (engine counters, A -> B)"
 for m in $ran; do
 	read -r pps cpu loss _ cores n <"$W/$m.med"
-	k=$(kv "$W/$m.info" a.0.rtp.kernel_packets)
-	u=$(kv "$W/$m.info" a.0.rtp.user_packets)
-	printf '%-10s %-10s %10.0f %14.1f %8.4f %6.2f  kernel %s, userspace %s\n' \
+	if [ "$m" = bare ]; then
+		by="bare program (r0's XDP redirects) $(kv "$W/bare.info" redirected)"
+	else
+		by="kernel $(kv "$W/$m.info" a.0.rtp.kernel_packets), userspace $(kv "$W/$m.info" a.0.rtp.user_packets)"
+	fi
+	printf '%-10s %-10s %10.0f %14.1f %8.4f %6.2f  %s\n' \
 		"$(name_of "$m")" "$(cat "$W/$m.got")" "$pps" "$cpu" "$loss" \
-		"$cores" "$k" "$u"
+		"$cores" "$by"
 done
+if [ -s "$W/xdp.med" ] && [ -s "$W/bare.med" ]; then
+	awk 'NR == FNR { x = $2; next } $2 > 0 {
+		printf "xdp vs bare: %.2f x the CPU per packet (issue 7: <= 1.3)\n", x / $2 }' \
+		"$W/xdp.med" "$W/bare.med"
+fi
 if [ -s "$W/xdp.med" ] && [ -s "$W/off.med" ]; then
 	awk 'NR == FNR { x = $1; next } $1 > 0 {
 		printf "kernel (xdp) vs socket path: %.1f x the packets per second\n", x / $1 }' \

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bench_bare: loads the bare prototype (tools/bench_bare.bpf.c), the
+ * yardstick that tools/bench_media.sh sets xrelay's XDP path against.
+ *
+ *   bench_bare flows --pin-dir DIR
+ *       Prints, one a line, a --flow argument for each flow of xrelay's
+ *       xr_flows pinned in DIR that the prototype can carry (IPv4, the
+ *       egress stored in the entry, untagged, not for userspace): the
+ *       same key and rewrite. xrelay also sets the TTL (64 by default,
+ *       which is what bench_gen sends, so the bytes that leave are the
+ *       same); the prototype leaves it. The others are counted on stderr.
+ *
+ *   bench_bare attach --dev IF --flow SPEC [--flow SPEC ...] [-v]
+ *       SPEC: LOCAL:PORT,REMOTE:PORT,SRC:PORT,DST:PORT,OUT-IF,SMAC,DMAC
+ *       (forward what REMOTE sends to LOCAL as SRC -> DST out of OUT-IF, a
+ *       name or an ifindex in this namespace, with these MACs). Loads the
+ *       program, puts the flows into its map, runs each flow's frame
+ *       through it once (BPF_PROG_TEST_RUN) and compares the whole result
+ *       with the frame built from scratch with the rewrite (checksums
+ *       computed over the bytes), then attaches it to IF in native XDP
+ *       mode and prints prog_id= and "ready". It stays in the foreground
+ *       until SIGTERM, SIGINT or SIGHUP.
+ *
+ * Nothing is pinned: the attachment is a BPF link that belongs to this
+ * process, so however the process ends (a signal, a crash, kill -9) the
+ * kernel detaches the program and frees its map. Ending it is the detach.
+ *
+ * Exit: 0 on success, 1 when loading, the self-test or attaching fails, 2
+ * on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench_bare.h"
+#include "bench_bare.skel.h"
+#include "inet_csum.h"
+#include "xrelay_abi.h"
+
+#define MAX_FLOWS 16
+#define ETH_LEN 14
+#define IP_LEN 20
+#define UDP_LEN 8
+#define PAYLOAD 172 /* RTP header + 160 bytes of G.711: a 214-byte frame */
+#define FRAME_LEN (ETH_LEN + IP_LEN + UDP_LEN + PAYLOAD)
+
+struct flow {
+	struct bare_key k;
+	struct bare_flow v;
+};
+
+static int verbose;
+
+static int usage(void)
+{
+	fprintf(stderr,
+"usage: bench_bare flows --pin-dir DIR\n"
+"       bench_bare attach --dev IF --flow SPEC [--flow SPEC ...] [-v]\n"
+"         SPEC: LOCAL:PORT,REMOTE:PORT,SRC:PORT,DST:PORT,OUT-IF,SMAC,DMAC\n");
+	return 2;
+}
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* "A.B.C.D:PORT" into network-order address and port. */
+static int parse_ap(const char *s, size_t len, __u32 *addr, __u16 *port)
+{
+	char buf[64], *colon, *end;
+	unsigned long p;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return -1;
+	*colon = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || p == 0 || p > 65535)
+		return -1;
+	if (inet_pton(AF_INET, buf, addr) != 1)
+		return -1;
+	*port = htons((__u16)p);
+	return 0;
+}
+
+static int parse_mac(const char *s, size_t len, __u8 mac[6])
+{
+	char buf[32];
+	int n = 0;
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	if (sscanf(buf, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0],
+		   &mac[1], &mac[2], &mac[3], &mac[4], &mac[5], &n) != 6 ||
+	    buf[n])
+		return -1;
+	return 0;
+}
+
+/* OUT-IF: a name here, or a number that must be an ifindex here. */
+static int parse_if(const char *s, size_t len, __u32 *ifindex)
+{
+	char buf[IF_NAMESIZE + 1], name[IF_NAMESIZE], *end;
+	unsigned long n;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	n = strtoul(buf, &end, 10);
+	if (!*end) {
+		if (n == 0 || n > UINT32_MAX || !if_indextoname((unsigned)n, name))
+			return -1;
+		*ifindex = (__u32)n;
+		return 0;
+	}
+	*ifindex = if_nametoindex(buf);
+	return *ifindex ? 0 : -1;
+}
+
+/* One SPEC (see the top) into a key and a value. */
+static int parse_flow(const char *spec, struct flow *fl)
+{
+	const char *p = spec, *comma;
+	size_t len;
+	int i, rc = 0;
+
+	memset(fl, 0, sizeof(*fl));
+	for (i = 0; i < 7 && !rc; i++) {
+		comma = strchr(p, ',');
+		if ((i < 6) != (comma != NULL))
+			return -1;
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		switch (i) {
+		case 0: rc = parse_ap(p, len, &fl->k.daddr, &fl->k.dport); break;
+		case 1: rc = parse_ap(p, len, &fl->k.saddr, &fl->k.sport); break;
+		case 2: rc = parse_ap(p, len, &fl->v.saddr, &fl->v.sport); break;
+		case 3: rc = parse_ap(p, len, &fl->v.daddr, &fl->v.dport); break;
+		case 4: rc = parse_if(p, len, &fl->v.ifindex); break;
+		case 5: rc = parse_mac(p, len, fl->v.smac); break;
+		case 6: rc = parse_mac(p, len, fl->v.dmac); break;
+		}
+		p = comma ? comma + 1 : p;
+	}
+	return rc;
+}
+
+static const char *ap_str(__u32 addr, __u16 port, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(buf, len, "%s:%u", a, ntohs(port));
+	return buf;
+}
+
+static const char *mac_str(const __u8 m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+		 m[3], m[4], m[5]);
+	return buf;
+}
+
+/* ---- flows: xrelay's entries as --flow arguments ------------------------ */
+
+static int cmd_flows(const char *pin_dir)
+{
+	struct xr_flow_key k, next;
+	struct xr_flow v;
+	char path[512], a[4][32], m[2][20];
+	void *prev = NULL;
+	int fd, n = 0, skipped = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, XR_MAP_FLOWS);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fprintf(stderr, "bench_bare: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		__u32 la, ra, sa, da;
+
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		if (k.family != XR_AF_INET || v.family != XR_AF_INET ||
+		    k.proto != XR_PROTO_UDP || v.vlan_id ||
+		    (v.flags & (XR_FLOW_F_FIB | XR_FLOW_F_TO_USERSPACE))) {
+			skipped++;
+			continue;
+		}
+		memcpy(&la, k.local_addr, 4);
+		memcpy(&ra, k.remote_addr, 4);
+		memcpy(&sa, v.src_addr, 4);
+		memcpy(&da, v.dst_addr, 4);
+		printf("%s,%s,%s,%s,%u,%s,%s\n",
+		       ap_str(la, k.local_port, a[0], sizeof(a[0])),
+		       ap_str(ra, k.remote_port, a[1], sizeof(a[1])),
+		       ap_str(sa, v.src_port, a[2], sizeof(a[2])),
+		       ap_str(da, v.dst_port, a[3], sizeof(a[3])), v.ifindex,
+		       mac_str(v.smac, m[0], sizeof(m[0])),
+		       mac_str(v.dmac, m[1], sizeof(m[1])));
+		n++;
+	}
+	close(fd);
+	if (skipped)
+		fprintf(stderr, "bench_bare: %d of xrelay's flows skipped (IPv6, "
+			"VLAN, FIB egress or to userspace: not for the "
+			"prototype)\n", skipped);
+	if (!n) {
+		fprintf(stderr, "bench_bare: no flow in %s the prototype can "
+			"carry\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- attach ------------------------------------------------------------- */
+
+/* A 214-byte Ethernet/IPv4/UDP/RTP frame from sa:sp to da:dp with every
+ * checksum computed from scratch; udp_csum 0: sent without one. */
+static void build_frame(__u8 *f, const __u8 *smac, const __u8 *dmac,
+			__u32 sa, __u16 sp, __u32 da, __u16 dp, int udp_csum)
+{
+	__u8 *ip = f + ETH_LEN, *udp = ip + IP_LEN, *rtp = udp + UDP_LEN;
+	__u16 v;
+
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x08, f[13] = 0x00;
+	memset(ip, 0, IP_LEN);
+	ip[0] = 0x45;
+	v = htons(IP_LEN + UDP_LEN + PAYLOAD);
+	memcpy(ip + 2, &v, 2);
+	ip[6] = 0x40; /* DF */
+	ip[8] = 64;   /* TTL, as bench_gen's */
+	ip[9] = 17;
+	memcpy(ip + 12, &sa, 4);
+	memcpy(ip + 16, &da, 4);
+	v = inet_csum_fold(inet_csum_add(0, ip, IP_LEN));
+	memcpy(ip + 10, &v, 2);
+	memcpy(udp, &sp, 2);
+	memcpy(udp + 2, &dp, 2);
+	v = htons(UDP_LEN + PAYLOAD);
+	memcpy(udp + 4, &v, 2);
+	memset(udp + 6, 0, 2);
+	memset(rtp, 0xff, PAYLOAD);
+	rtp[0] = 0x80, rtp[1] = 0, rtp[2] = 0x12, rtp[3] = 0x34;
+	if (udp_csum) {
+		v = inet_udp_csum(&sa, &da, 4, udp, UDP_LEN + PAYLOAD);
+		memcpy(udp + 6, &v, 2);
+	}
+}
+
+/*
+ * The flow's frame through the program: the verdict must be a redirect
+ * and the frame exactly the one built with the rewrite, with and without
+ * a UDP checksum (which must stay 0). So the figures are those of a
+ * program that does the work right.
+ */
+static int self_test(int prog_fd, const struct flow *fl)
+{
+	static const __u8 peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
+	static const __u8 our_mac[6] = { 2, 0, 0, 0, 0, 2 };
+	__u8 in[FRAME_LEN], want[FRAME_LEN], out[FRAME_LEN + 64];
+	char a[32];
+
+	for (int csum = 1; csum >= 0; csum--) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in,
+			    .data_size_in = sizeof(in), .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = 1);
+		int err;
+
+		build_frame(in, peer_mac, our_mac, fl->k.saddr, fl->k.sport,
+			    fl->k.daddr, fl->k.dport, csum);
+		build_frame(want, fl->v.smac, fl->v.dmac, fl->v.saddr,
+			    fl->v.sport, fl->v.daddr, fl->v.dport, csum);
+		err = bpf_prog_test_run_opts(prog_fd, &o);
+		if (err) {
+			fprintf(stderr, "bench_bare: test run: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		if (o.retval != XDP_REDIRECT || o.data_size_out != FRAME_LEN ||
+		    memcmp(out, want, FRAME_LEN)) {
+			fprintf(stderr, "bench_bare: self-test of the flow to "
+				"%s failed (%s UDP checksum): verdict %u (want "
+				"%u, XDP_REDIRECT), %u bytes, frame %s\n",
+				ap_str(fl->k.daddr, fl->k.dport, a, sizeof(a)),
+				csum ? "with" : "without", o.retval,
+				XDP_REDIRECT, o.data_size_out,
+				memcmp(out, want, FRAME_LEN) ? "differs" :
+							      "as expected");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_attach(const char *dev, const struct flow *fl, int nfl)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
+	struct bench_bare_bpf *skel;
+	struct bpf_prog_info info;
+	__u32 info_len = sizeof(info);
+	int ifindex, map_fd, prog_fd, link_fd = -1, rc = 1, sig;
+	sigset_t set;
+
+	ifindex = (int)if_nametoindex(dev);
+	if (!ifindex) {
+		fprintf(stderr, "bench_bare: no interface %s here\n", dev);
+		return 1;
+	}
+	/* Block the signals that end us before there is anything to undo,
+	 * and take them with sigwait: the link is closed on every path. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	skel = bench_bare_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "bench_bare: cannot load the program: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	map_fd = bpf_map__fd(skel->maps.bare_flows);
+	prog_fd = bpf_program__fd(skel->progs.bench_bare);
+	for (int i = 0; i < nfl; i++) {
+		if (bpf_map_update_elem(map_fd, &fl[i].k, &fl[i].v, BPF_ANY)) {
+			fprintf(stderr, "bench_bare: flow %d: %s\n", i + 1,
+				strerror(errno));
+			goto out;
+		}
+	}
+	for (int i = 0; i < nfl; i++)
+		if (self_test(prog_fd, &fl[i]))
+			goto out;
+	link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
+	if (link_fd < 0) {
+		fprintf(stderr, "bench_bare: cannot attach to %s in native XDP "
+			"mode: %s%s\n", dev, strerror(errno),
+			errno == EBUSY || errno == EEXIST ?
+			" (another XDP program holds it: detach that first)" :
+			"");
+		goto out;
+	}
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &info_len) == 0)
+		printf("prog_id=%u\n", info.id);
+	printf("flows=%d\nready\n", nfl);
+	fflush(stdout);
+	while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT &&
+	       sig != SIGHUP)
+		;
+	rc = 0;
+out:
+	if (link_fd >= 0)
+		close(link_fd); /* the detach */
+	bench_bare_bpf__destroy(skel);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", 1, 0, 'd' }, { "flow", 1, 0, 'f' },
+		{ "pin-dir", 1, 0, 'p' }, { "verbose", 0, 0, 'v' },
+		{ 0, 0, 0, 0 },
+	};
+	static struct flow fl[MAX_FLOWS];
+	const char *dev = NULL, *pin_dir = NULL, *cmd;
+	int nfl = 0, c;
+
+	if (argc < 2)
+		return usage();
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dev = optarg; break;
+		case 'p': pin_dir = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'f':
+			if (nfl == MAX_FLOWS) {
+				fprintf(stderr, "bench_bare: at most %d --flow\n",
+					MAX_FLOWS);
+				return 2;
+			}
+			if (parse_flow(optarg, &fl[nfl])) {
+				fprintf(stderr, "bench_bare: bad --flow '%s' "
+					"(an interface that is not here?)\n",
+					optarg);
+				return 2;
+			}
+			nfl++;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (optind != argc)
+		return usage();
+	libbpf_set_print(print_libbpf);
+	if (!strcmp(cmd, "flows"))
+		return pin_dir ? cmd_flows(pin_dir) : usage();
+	if (!strcmp(cmd, "attach"))
+		return dev && nfl ? cmd_attach(dev, fl, nfl) : usage();
+	return usage();
+}
