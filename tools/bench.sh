@@ -38,7 +38,7 @@ fi
 tools/deps.sh || exit 2
 if [ -z "${MAKELEVEL:-}" ]; then # run by hand: build what is missing
 	make -s BUILD="$BUILD" all "$BUILD/bench_prog" "$BUILD/bench_gen" \
-		"$BUILD/bench_ng" "$BUILD/bench_udprelay" >/dev/null || exit 2
+		"$BUILD/bench_ng" "$BUILD/bench_udprelay" "$BUILD/bench_bare" >/dev/null || exit 2
 fi
 
 # Pin directories of a bench_prog that was killed before its own cleanup
