@@ -175,6 +175,25 @@ static __always_inline int resolve_egress(void *ctx, __u32 in_ifindex,
 }
 
 /*
+ * The interarrival jitter is estimated from every JITTER_EVERY-th packet of
+ * a stream: the precise clock read (and the divide that turns it into RTP
+ * units) was the largest single cost of the program, about 40 ns a packet
+ * here, a third of what it adds to a bare forwarder. RFC 3550 defines the
+ * transit difference D(i,j) for any two packets; taken 8 packets (160 ms
+ * of 20-ms G.711) apart instead of 1, it estimates the same jitter for
+ * independent per-packet delays, smoothed over 16 samples as A.8 does.
+ */
+#define JITTER_EVERY 8
+
+/* The packet's transit time in RTP units (A.8: arrival - RTP timestamp). */
+static __always_inline __s32 rtp_transit(const struct xr_flow *f, __u32 ts)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	return (__s32)((__u32)(now * f->rtp_clock_khz / 1000000) - ts);
+}
+
+/*
  * RFC 3550 A.1 (sequence) and A.8 (jitter), observation only: nothing here
  * changes what is forwarded, and a payload that is not RTP is ignored.
  */
@@ -185,7 +204,6 @@ static __always_inline void rtp_observe(struct xr_flow *f, struct pkt *p,
 	__u32 ssrc, ts, ext, max;
 	__u16 seq, delta;
 	__s32 transit, d;
-	__u64 now;
 
 	/* Within the UDP datagram, not in the Ethernet padding after it. */
 	if ((void *)(rtp + 12) > data_end ||
@@ -199,15 +217,13 @@ static __always_inline void rtp_observe(struct xr_flow *f, struct pkt *p,
 	     ((__u32)rtp[6] << 8) | rtp[7];
 	ssrc = ((__u32)rtp[8] << 24) | ((__u32)rtp[9] << 16) |
 	       ((__u32)rtp[10] << 8) | rtp[11];
-	now = bpf_ktime_get_ns();
-	transit = (__s32)((__u32)(now * f->rtp_clock_khz / 1000000) - ts);
 	if (f->rtp_received == 0 || f->rtp_ssrc != ssrc) {
 		f->rtp_ssrc = ssrc;
 		f->rtp_base_seq = seq;
 		f->rtp_ext_max_seq = seq;
 		f->rtp_received = 1;
 		f->rtp_jitter = 0;
-		f->rtp_last_transit = transit;
+		f->rtp_last_transit = f->rtp_clock_khz ? rtp_transit(f, ts) : 0;
 		return;
 	}
 	ext = f->rtp_ext_max_seq;
@@ -219,13 +235,14 @@ static __always_inline void rtp_observe(struct xr_flow *f, struct pkt *p,
 		f->rtp_ext_max_seq = (ext & 0xffff0000) | seq;
 	}
 	f->rtp_received++;
-	if (f->rtp_clock_khz) {
-		d = transit - f->rtp_last_transit;
-		if (d < 0)
-			d = -d;
-		f->rtp_last_transit = transit;
-		f->rtp_jitter += d - ((f->rtp_jitter + 8) >> 4);
-	}
+	if (!f->rtp_clock_khz || (f->rtp_received - 1) % JITTER_EVERY)
+		return;
+	transit = rtp_transit(f, ts);
+	d = transit - f->rtp_last_transit;
+	if (d < 0)
+		d = -d;
+	f->rtp_last_transit = transit;
+	f->rtp_jitter += d - ((f->rtp_jitter + 8) >> 4);
 }
 
 /*

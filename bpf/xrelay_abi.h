@@ -102,8 +102,9 @@ struct xr_flow {
 	__u32 rtp_ext_max_seq; /* cycles << 16 | highest sequence seen */
 	__u32 rtp_base_seq;    /* first sequence seen */
 	__u32 rtp_received;    /* packets of this SSRC */
-	__u32 rtp_jitter;      /* interarrival jitter, RTP units << 4 */
-	__s32 rtp_last_transit;
+	__u32 rtp_jitter;      /* interarrival jitter, RTP units << 4, from
+				* every 8th packet (see the program) */
+	__s32 rtp_last_transit; /* of the last packet jitter was taken at */
 };
 
 /* Key of xr_ports: a relay address and port that the engine owns. */

@@ -1317,6 +1317,62 @@ static void run_rtp(enum hook h, int family)
 			    bytes, t0, t1);
 }
 
+/*
+ * Jitter (RFC 3550 A.8) from every 8th packet: 17 frames of one stream sent
+ * back to back whose RTP timestamps advance 160 units (20 ms at 8 kHz)
+ * each, so that every sampled pair, 8 packets apart, differs in transit by
+ * 8 x 160 = 1,280 units (less the microseconds between runs, 0-1 unit).
+ * The transit is taken at packets 1, 9 and 17 and left alone in between;
+ * the estimate (stored << 4) is 1,280 after packet 9 and 1,280 + 1,280 -
+ * 80 = 2,480 after packet 17.
+ */
+static void run_jitter(enum hook h, int family)
+{
+	const struct row w = { .name = "jitter", .family = family,
+			       .maps = M_FLOW,
+			       .flow_flags = XR_FLOW_F_RTP_STATS,
+			       .reason = XR_FWD_REDIRECT };
+	__u8 payload[FRAME_MAX], in[FRAME_MAX];
+	struct frame_spec is;
+	struct frame_layout il;
+	struct xr_flow_key k;
+	struct xr_flow v;
+	struct run r;
+	__s32 taken = 0;
+
+	flow_key(family, &k);
+	flow_value(&w, &v);
+	CHECK_EQ(v.rtp_clock_khz, 8, "the flow's RTP clock (8 kHz)");
+	CHECK_EQ(fastpath_flow_put(fp, &k, &v), 0, "put the flow");
+	for (__u16 i = 1; i <= 17; i++) {
+		snprintf(cur_at, sizeof(cur_at), " packet %u", i);
+		input_spec(&w, &is, payload);
+		rtp_payload(payload, is.payload_len, 100 + i, 160u * i,
+			    SSRC1, 0);
+		CHECK_TRUE(frame_build(&is, in, &il), "build the frame");
+		prog_run(h, in, il.len, &r);
+		CHECK_EQ(r.retval, verdict(h, XR_FWD_REDIRECT), "verdict");
+		CHECK_EQ(fastpath_flow_get(fp, &k, &v), 0, "read the flow");
+		CHECK_EQ(v.rtp_received, i, "flow.rtp_received");
+		if (i == 1) {
+			taken = v.rtp_last_transit;
+			CHECK_EQ(v.rtp_jitter, 0, "no jitter from one packet");
+		} else if ((i - 1) % 8) {
+			CHECK_EQ(v.rtp_last_transit, taken,
+				 "transit not taken between samples");
+		} else {
+			__s32 d = taken - v.rtp_last_transit;
+			__u32 lo = i == 9 ? 1278 : 2474, hi = i == 9 ? 1280 : 2480;
+
+			CHECK_TRUE(d >= 1279 && d <= 1280,
+				   "transit 8 packets on: 1,280 units less");
+			CHECK_TRUE(v.rtp_jitter >= lo && v.rtp_jitter <= hi,
+				   "the jitter estimate (RTP units << 4)");
+			taken = v.rtp_last_transit;
+		}
+	}
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void test_case(void **state)
@@ -1346,6 +1402,7 @@ static const struct special specials[] = {
 	{ "vlan-ipv6-truncated-at-every-byte", run_truncated, 46 },
 	{ "ipv4-rtp-observation", run_rtp, 4 },
 	{ "ipv6-rtp-observation", run_rtp, 6 },
+	{ "ipv4-rtp-jitter-every-8th", run_jitter, 4 },
 };
 
 #define NSPECIALS (sizeof(specials) / sizeof(specials[0]))
