@@ -182,10 +182,27 @@ static int seen_before(const osip_message_t *m, int n, const char *uri)
 	return 0;
 }
 
+/* RFC 3261 25.1's host: a hostname or IPv4 address (letters, digits, '-'
+ * and '.'), or an IPv6 address (hex digits, ':' and '.'; libosip2 keeps
+ * it without its brackets). */
+static int host_valid(const char *h)
+{
+	int v6 = strchr(h, ':') != NULL;
+
+	if (!*h)
+		return 0;
+	for (; *h; h++)
+		if (!(isxdigit((unsigned char)*h) || *h == '.' ||
+		      (v6 ? *h == ':' :
+		       isalnum((unsigned char)*h) || *h == '-' || *h == '_')))
+			return 0;
+	return 1;
+}
+
 /* A binding is echoed in the 200's Contact and becomes the Request-URI
  * of calls: what libosip2 printed back from a lax parse (a host with
- * spaces or brackets in it) must parse again on its own, or it would
- * put a broken header into every reply. */
+ * spaces, brackets, '%' or '@' in it) must parse again on its own and
+ * have a real host, or it would put a broken header into every reply. */
 static int uri_usable(const char *uri)
 {
 	osip_uri_t *u = NULL;
@@ -193,7 +210,8 @@ static int uri_usable(const char *uri)
 
 	if (strpbrk(uri, " \t\r\n<>\""))
 		return 0;
-	ok = osip_uri_init(&u) == 0 && osip_uri_parse(u, uri) == 0 && u->host;
+	ok = osip_uri_init(&u) == 0 && osip_uri_parse(u, uri) == 0 &&
+	     u->host && host_valid(u->host);
 	osip_uri_free(u);
 	return ok;
 }

@@ -914,6 +914,18 @@ static const struct tcase cases[] = {
 	    "Contact: <sip:user@127.0.0.2:5062?Route=%3Csip:sip.example.com%3E>\r\n"
 	    "l: 0\r\n\r\n"), .e = STATUS, .code = 200,
 	  .hdr = "?Route=%3Csip:sip.example.com%3E" },
+	{ "xrelay", "badhost", "A Contact whose host libosip2 takes laxly "
+	  "(':', '%' and '@' in it; printed back in brackets it parses no "
+	  "more): 400, not a broken Contact in the 200 (found by fuzz_b2bua)",
+	  M("REGISTER sip:" DOMAIN " SIP/2.0\r\n"
+	    "To: sip:null-%00-null@" DOMAIN "\r\n"
+	    "From: sip:null-%00-null@" DOMAIN ";tag=839923423\r\n"
+	    "Max-Forwards: 70\r\n"
+	    "Call-ID: badhost.39203ndfvkjdasfkq3w4otd\r\n"
+	    "CSeq: 14398234 REGISTER\r\n"
+	    "Via: SIP/2.0/UDP 127.0.0.2:5062;branch=z9hG4bKkdjuw-badhost\r\n"
+	    "Contact: <sip:%00@127.0:%00%00@127.0.0.2:5062>\r\n"
+	    "l: 0\r\n\r\n"), .e = STATUS, .code = 400 },
 	{ "3.3.15", "sdp01", "An INVITE that accepts no SDP in the answer: "
 	  "406 (or 400: every UA that takes INVITE must take SDP)",
 	  M("INVITE sip:bob@" DOMAIN " SIP/2.0\r\n"
