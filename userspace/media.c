@@ -374,6 +374,7 @@ void media_engine_run(struct media_engine *me)
 
 	for (int i = 0; i < n; i++)
 		relay_io_handle(me->io, &ev[i], media_on_packet, me);
+	relay_io_flush(me->io); /* one sendmmsg for the ports of the batch */
 	if (me->nretry)
 		flow_retry_run(me, media_now_ns());
 	journal_flush(me); /* after the batch: its sends are counted */

@@ -151,6 +151,27 @@ static int open_steered(struct relay_io *io, struct fastpath *fp, char *err,
 	return 0;
 }
 
+/*
+ * Socket mode sends through the raw sockets too when it may (CAP_NET_RAW):
+ * a batch then leaves in one sendmmsg whatever ports it came from, where
+ * a socket per port took a syscall for each packet (the packets of a batch
+ * are mostly for different ports). Without, each port's socket sends.
+ */
+static void open_raw_best_effort(struct relay_io *io)
+{
+	io->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	io->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (io->raw4 >= 0 && io->raw6 >= 0)
+		return;
+	log_debug("relay: no raw sockets (%s): each port's socket sends "
+		  "its packets", strerror(errno));
+	if (io->raw4 >= 0)
+		close(io->raw4);
+	if (io->raw6 >= 0)
+		close(io->raw6);
+	io->raw4 = io->raw6 = -1;
+}
+
 struct relay_io *relay_io_new(int epfd, struct fastpath *fp, char *err,
 			      size_t errlen)
 {
@@ -172,6 +193,8 @@ struct relay_io *relay_io_new(int epfd, struct fastpath *fp, char *err,
 			relay_io_free(io);
 			return NULL;
 		}
+	} else {
+		open_raw_best_effort(io);
 	}
 	return io;
 }
@@ -315,7 +338,7 @@ int relay_io_send(struct relay_io *io, int fd, const struct sockaddr *local,
 		  void *tag)
 {
 	struct txq *q = &io->tx;
-	int i;
+	int i, raw;
 
 	if (local->sa_family != dst->sa_family)
 		return -EAFNOSUPPORT;
@@ -328,8 +351,9 @@ int relay_io_send(struct relay_io *io, int fd, const struct sockaddr *local,
 	q->len[i] = len;
 	memset(&q->dst[i], 0, sizeof(q->dst[i]));
 	memcpy(&q->dst[i], dst, netaddr_len(dst));
-	if (io->steered) {
-		q->fd[i] = dst->sa_family == AF_INET ? io->raw4 : io->raw6;
+	raw = dst->sa_family == AF_INET ? io->raw4 : io->raw6;
+	if (raw >= 0) {
+		q->fd[i] = raw;
 		q->iov[i].iov_len = build_raw(q->buf[i], local, dst, buf, len);
 		/* Raw sockets read the port field as a protocol: zero it. */
 		netaddr_set_port((struct sockaddr *)&q->dst[i], 0);
@@ -439,7 +463,6 @@ int relay_io_handle(struct relay_io *io, const struct epoll_event *ev,
 			   (struct sockaddr *)&io->src[i], io->rbuf[i],
 			   io->msgs[i].msg_len);
 		}
-		relay_io_flush(io);
 		if (n < BATCH)
 			break;
 	}

@@ -10,7 +10,9 @@
  * whatever the number of calls.
  *
  * Socket mode (attach mode off everywhere): one UDP socket per relay port,
- * bounded by the descriptor limit, which the engine reports.
+ * bounded by the descriptor limit, which the engine reports; packets go out
+ * through a raw socket too when the daemon may open one (CAP_NET_RAW),
+ * else through the port's socket.
  *
  * Receiving and sending are batched with recvmmsg/sendmmsg.
  */
@@ -42,10 +44,12 @@ int relay_io_open_port(struct relay_io *io, const struct sockaddr *local,
 		       void *owner);
 void relay_io_close_port(struct relay_io *io, int fd);
 
-/* Queue a packet from local to dst; fd is the port's socket in socket mode
- * and ignored in steered mode. relay_io_flush() sends what is queued (at
- * the latest when relay_io_handle() returns), so tag must stay valid until
- * then. 0 means queued, not sent: only the sent callback says sent. */
+/* Queue a packet from local to dst; fd is the port's socket, used in
+ * socket mode when there is no raw socket. relay_io_flush() sends what is
+ * queued: the caller's, after its batch of relay_io_handle() calls (so that
+ * one sendmmsg takes the packets of many ports), or a full queue; tag must
+ * stay valid until then. 0 means queued, not sent: only the sent callback
+ * says sent. */
 int relay_io_send(struct relay_io *io, int fd, const struct sockaddr *local,
 		  const struct sockaddr *dst, const void *buf, size_t len,
 		  void *tag);
