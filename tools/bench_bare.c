@@ -1,26 +1,34 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * bench_bare: loads the bare prototype (tools/bench_bare.bpf.c), the
- * yardstick that tools/bench_media.sh sets xrelay's XDP path against.
+ * yardstick that tools/bench_media.sh (one call) and tools/bench_density.sh
+ * (1,000 to 100,000 calls) set xrelay's XDP path against.
  *
  *   bench_bare flows --pin-dir DIR
- *       Prints, one a line, a --flow argument for each flow of xrelay's
- *       xr_flows pinned in DIR that the prototype can carry (IPv4, the
- *       egress stored in the entry, untagged, not for userspace): the
- *       same key and rewrite. xrelay also sets the TTL (64 by default,
+ *       Prints, one a line, a --flow argument (a line of a --flows file)
+ *       for each flow of xrelay's xr_flows pinned in DIR that the
+ *       prototype can carry (IPv4, the egress stored in the entry,
+ *       untagged, not for userspace): the same key and rewrite. xrelay also sets the TTL (64 by default,
  *       which is what bench_gen sends, so the bytes that leave are the
  *       same); the prototype leaves it. The others are counted on stderr.
  *
- *   bench_bare attach --dev IF --flow SPEC [--flow SPEC ...] [-v]
+ *   bench_bare attach --dev IF [--dev IF ...] (--flow SPEC ... | --flows FILE)
+ *                     [--max-flows N] [-v]
  *       SPEC: LOCAL:PORT,REMOTE:PORT,SRC:PORT,DST:PORT,OUT-IF,SMAC,DMAC
  *       (forward what REMOTE sends to LOCAL as SRC -> DST out of OUT-IF, a
- *       name or an ifindex in this namespace, with these MACs). Loads the
- *       program, puts the flows into its map, runs each flow's frame
- *       through it once (BPF_PROG_TEST_RUN) and compares the whole result
- *       with the frame built from scratch with the rewrite (checksums
- *       computed over the bytes), then attaches it to IF in native XDP
- *       mode and prints prog_id= and "ready". It stays in the foreground
- *       until SIGTERM, SIGINT or SIGHUP.
+ *       name or an ifindex in this namespace, with these MACs). FILE: one
+ *       SPEC a line, what `flows` prints ("-": standard input), for more
+ *       flows than a command line holds (tools/bench_density.sh: 200,000).
+ *       Loads the program with a map of N entries (default: 65,536 or the
+ *       flows, if more; a preallocated hash, as xrelay's xr_flows, whose
+ *       size a fair comparison passes here), puts the flows into it, runs
+ *       flows' frames through it once (BPF_PROG_TEST_RUN: every flow, or
+ *       SELF_TEST_MAX spread over them when there are more) and compares
+ *       the whole result with the frame built from scratch with the
+ *       rewrite (checksums computed over the bytes), then attaches it to
+ *       each IF in native XDP mode and prints prog_id=, map_id=,
+ *       max_entries=, flows= and "ready". It stays in the foreground until
+ *       SIGTERM, SIGINT or SIGHUP.
  *
  * Nothing is pinned: the attachment is a BPF link that belongs to this
  * process, so however the process ends (a signal, a crash, kill -9) the
@@ -50,7 +58,8 @@
 #include "inet_csum.h"
 #include "xrelay_abi.h"
 
-#define MAX_FLOWS 16
+#define MAX_DEVS 8
+#define SELF_TEST_MAX 256 /* flows checked by BPF_PROG_TEST_RUN at most */
 #define ETH_LEN 14
 #define IP_LEN 20
 #define UDP_LEN 8
@@ -62,14 +71,22 @@ struct flow {
 	struct bare_flow v;
 };
 
+/* The flows to load: --flow arguments and --flows files, in order. */
+struct flows {
+	struct flow *v;
+	int n, cap;
+};
+
 static int verbose;
 
 static int usage(void)
 {
 	fprintf(stderr,
 "usage: bench_bare flows --pin-dir DIR\n"
-"       bench_bare attach --dev IF --flow SPEC [--flow SPEC ...] [-v]\n"
-"         SPEC: LOCAL:PORT,REMOTE:PORT,SRC:PORT,DST:PORT,OUT-IF,SMAC,DMAC\n");
+"       bench_bare attach --dev IF [--dev IF ...]\n"
+"                         (--flow SPEC ... | --flows FILE) [--max-flows N] [-v]\n"
+"         SPEC: LOCAL:PORT,REMOTE:PORT,SRC:PORT,DST:PORT,OUT-IF,SMAC,DMAC\n"
+"         FILE: a SPEC a line (what 'flows' prints); -: standard input\n");
 	return 2;
 }
 
@@ -165,6 +182,74 @@ static int parse_flow(const char *spec, struct flow *fl)
 		}
 		p = comma ? comma + 1 : p;
 	}
+	return rc;
+}
+
+/* One more flow (parsed from SPEC) at the end of fs; -1 on a bad SPEC,
+ * -2 out of memory. */
+static int flows_add(struct flows *fs, const char *spec)
+{
+	if (fs->n == fs->cap) {
+		int cap = fs->cap ? 2 * fs->cap : 1024;
+		struct flow *v = realloc(fs->v, (size_t)cap * sizeof(*v));
+
+		if (!v)
+			return -2;
+		fs->v = v;
+		fs->cap = cap;
+	}
+	if (parse_flow(spec, &fs->v[fs->n]))
+		return -1;
+	fs->n++;
+	return 0;
+}
+
+/* Every SPEC line of FILE ("-": stdin); blank lines and '#' comments are
+ * skipped. 0, or 1 with the reason on stderr. */
+static int flows_read(struct flows *fs, const char *file)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	char line[256];
+	int lineno = 0, rc = 0;
+	size_t len;
+
+	if (!f) {
+		fprintf(stderr, "bench_bare: %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		lineno++;
+		len = strcspn(line, "\r\n");
+		if (!line[len] && !feof(f)) {
+			fprintf(stderr, "bench_bare: %s:%d: line too long\n",
+				file, lineno);
+			rc = 1;
+			break;
+		}
+		line[len] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		switch (flows_add(fs, line)) {
+		case 0:
+			break;
+		case -2:
+			fprintf(stderr, "bench_bare: out of memory at %s:%d\n",
+				file, lineno);
+			rc = 1;
+			break;
+		default:
+			fprintf(stderr, "bench_bare: %s:%d: bad flow '%s' (an "
+				"interface that is not here?)\n", file,
+				lineno, line);
+			rc = 1;
+		}
+	}
+	if (!rc && ferror(f)) {
+		fprintf(stderr, "bench_bare: %s: read error\n", file);
+		rc = 1;
+	}
+	if (f != stdin)
+		fclose(f);
 	return rc;
 }
 
@@ -321,67 +406,99 @@ static int self_test(int prog_fd, const struct flow *fl)
 	return 0;
 }
 
-static int cmd_attach(const char *dev, const struct flow *fl, int nfl)
+static int cmd_attach(char **devs, int ndev, const struct flows *fs,
+		      __u32 max_flows)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
 	struct bench_bare_bpf *skel;
 	struct bpf_prog_info info;
-	__u32 info_len = sizeof(info);
-	int ifindex, map_fd, prog_fd, link_fd = -1, rc = 1, sig;
+	struct bpf_map_info minfo;
+	__u32 info_len = sizeof(info), minfo_len = sizeof(minfo);
+	int ifindex[MAX_DEVS], links[MAX_DEVS], nlinks = 0;
+	int map_fd, prog_fd, rc = 1, sig, step, ntest = 0;
 	sigset_t set;
 
-	ifindex = (int)if_nametoindex(dev);
-	if (!ifindex) {
-		fprintf(stderr, "bench_bare: no interface %s here\n", dev);
-		return 1;
+	for (int d = 0; d < ndev; d++) {
+		ifindex[d] = (int)if_nametoindex(devs[d]);
+		if (!ifindex[d]) {
+			fprintf(stderr, "bench_bare: no interface %s here\n",
+				devs[d]);
+			return 1;
+		}
+	}
+	if (!max_flows)
+		max_flows = fs->n > BARE_MAX_FLOWS ? (__u32)fs->n :
+						     BARE_MAX_FLOWS;
+	if ((__u32)fs->n > max_flows) {
+		fprintf(stderr, "bench_bare: %d flows do not fit a map of "
+			"--max-flows %u\n", fs->n, max_flows);
+		return 2;
 	}
 	/* Block the signals that end us before there is anything to undo,
-	 * and take them with sigwait: the link is closed on every path. */
+	 * and take them with sigwait: the links are closed on every path. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	skel = bench_bare_bpf__open_and_load();
+	skel = bench_bare_bpf__open();
 	if (!skel) {
-		fprintf(stderr, "bench_bare: cannot load the program: %s\n",
+		fprintf(stderr, "bench_bare: cannot open the program: %s\n",
 			strerror(errno));
 		return 1;
 	}
+	if (bpf_map__set_max_entries(skel->maps.bare_flows, max_flows) ||
+	    bench_bare_bpf__load(skel)) {
+		fprintf(stderr, "bench_bare: cannot load the program with a map "
+			"of %u flows: %s\n", max_flows, strerror(errno));
+		goto out;
+	}
 	map_fd = bpf_map__fd(skel->maps.bare_flows);
 	prog_fd = bpf_program__fd(skel->progs.bench_bare);
-	for (int i = 0; i < nfl; i++) {
-		if (bpf_map_update_elem(map_fd, &fl[i].k, &fl[i].v, BPF_ANY)) {
+	for (int i = 0; i < fs->n; i++) {
+		if (bpf_map_update_elem(map_fd, &fs->v[i].k, &fs->v[i].v,
+					BPF_ANY)) {
 			fprintf(stderr, "bench_bare: flow %d: %s\n", i + 1,
 				strerror(errno));
 			goto out;
 		}
 	}
-	for (int i = 0; i < nfl; i++)
-		if (self_test(prog_fd, &fl[i]))
+	/* Every flow, or SELF_TEST_MAX of them spread over all (the first
+	 * and, with the rounding, about the last): the same code for each. */
+	step = fs->n > SELF_TEST_MAX ? fs->n / SELF_TEST_MAX : 1;
+	for (int i = 0; i < fs->n && ntest < SELF_TEST_MAX; i += step, ntest++)
+		if (self_test(prog_fd, &fs->v[i]))
 			goto out;
-	link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &lo);
-	if (link_fd < 0) {
-		fprintf(stderr, "bench_bare: cannot attach to %s in native XDP "
-			"mode: %s%s\n", dev, strerror(errno),
-			errno == EBUSY || errno == EEXIST ?
-			" (another XDP program holds it: detach that first)" :
-			"");
-		goto out;
+	for (int d = 0; d < ndev; d++) {
+		links[nlinks] = bpf_link_create(prog_fd, ifindex[d], BPF_XDP, &lo);
+		if (links[nlinks] < 0) {
+			fprintf(stderr, "bench_bare: cannot attach to %s in "
+				"native XDP mode: %s%s\n", devs[d],
+				strerror(errno),
+				errno == EBUSY || errno == EEXIST ?
+				" (another XDP program holds it: detach that "
+				"first)" : "");
+			goto out;
+		}
+		nlinks++;
 	}
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &info_len) == 0)
 		printf("prog_id=%u\n", info.id);
-	printf("flows=%d\nready\n", nfl);
+	memset(&minfo, 0, sizeof(minfo));
+	if (bpf_obj_get_info_by_fd(map_fd, &minfo, &minfo_len) == 0)
+		printf("map_id=%u\nmax_entries=%u\n", minfo.id,
+		       minfo.max_entries);
+	printf("flows=%d\nself_tested=%d\nready\n", fs->n, ntest);
 	fflush(stdout);
 	while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT &&
 	       sig != SIGHUP)
 		;
 	rc = 0;
 out:
-	if (link_fd >= 0)
-		close(link_fd); /* the detach */
+	while (nlinks > 0)
+		close(links[--nlinks]); /* the detach */
 	bench_bare_bpf__destroy(skel);
 	return rc;
 }
@@ -390,12 +507,15 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dev", 1, 0, 'd' }, { "flow", 1, 0, 'f' },
+		{ "flows", 1, 0, 'F' }, { "max-flows", 1, 0, 'm' },
 		{ "pin-dir", 1, 0, 'p' }, { "verbose", 0, 0, 'v' },
 		{ 0, 0, 0, 0 },
 	};
-	static struct flow fl[MAX_FLOWS];
-	const char *dev = NULL, *pin_dir = NULL, *cmd;
-	int nfl = 0, c;
+	struct flows fs = { 0 };
+	char *devs[MAX_DEVS], *end;
+	const char *pin_dir = NULL, *cmd;
+	unsigned long max_flows = 0;
+	int ndev = 0, c, rc;
 
 	if (argc < 2)
 		return usage();
@@ -403,22 +523,38 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dev = optarg; break;
+		case 'd':
+			if (ndev == MAX_DEVS) {
+				fprintf(stderr, "bench_bare: at most %d --dev\n",
+					MAX_DEVS);
+				return 2;
+			}
+			devs[ndev++] = optarg;
+			break;
 		case 'p': pin_dir = optarg; break;
 		case 'v': verbose = 1; break;
+		case 'm':
+			max_flows = strtoul(optarg, &end, 10);
+			if (*end || !max_flows || max_flows > UINT32_MAX) {
+				fprintf(stderr, "bench_bare: bad --max-flows "
+					"'%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'f':
-			if (nfl == MAX_FLOWS) {
-				fprintf(stderr, "bench_bare: at most %d --flow\n",
-					MAX_FLOWS);
+			rc = flows_add(&fs, optarg);
+			if (rc) {
+				fprintf(stderr, "bench_bare: %s '%s'%s\n",
+					rc == -2 ? "out of memory at --flow" :
+						   "bad --flow", optarg,
+					rc == -2 ? "" :
+					" (an interface that is not here?)");
 				return 2;
 			}
-			if (parse_flow(optarg, &fl[nfl])) {
-				fprintf(stderr, "bench_bare: bad --flow '%s' "
-					"(an interface that is not here?)\n",
-					optarg);
+			break;
+		case 'F':
+			if (flows_read(&fs, optarg))
 				return 2;
-			}
-			nfl++;
 			break;
 		default:
 			return usage();
@@ -429,7 +565,15 @@ int main(int argc, char **argv)
 	libbpf_set_print(print_libbpf);
 	if (!strcmp(cmd, "flows"))
 		return pin_dir ? cmd_flows(pin_dir) : usage();
-	if (!strcmp(cmd, "attach"))
-		return dev && nfl ? cmd_attach(dev, fl, nfl) : usage();
+	if (!strcmp(cmd, "attach")) {
+		if (!ndev || !fs.n) {
+			if (ndev && !fs.n)
+				fprintf(stderr, "bench_bare: no flow given\n");
+			return usage();
+		}
+		rc = cmd_attach(devs, ndev, &fs, (__u32)max_flows);
+		free(fs.v);
+		return rc;
+	}
 	return usage();
 }

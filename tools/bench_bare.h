@@ -34,6 +34,8 @@ struct bare_flow {
 	__u8 dmac[6];
 };
 
-#define BARE_MAX_FLOWS 65536 /* as xrelay's xr_flows by default */
+/* The map's size as compiled, as xrelay's xr_flows by default; bench_bare
+ * attach sizes it at load time (--max-flows, or the flows it is given). */
+#define BARE_MAX_FLOWS 65536
 
 #endif /* XRELAY_BENCH_BARE_H */
