@@ -277,18 +277,6 @@ topology() {
 # rss_kb PID
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
-# wait_ready PID FILE WHAT: until FILE has a line "ready" (or PID ends).
-wait_ready() {
-	i=0
-	until grep -q '^ready' "$2" 2>/dev/null; do
-		if ! kill -0 "$1" 2>/dev/null || [ $i -ge 200 ]; then
-			fail "$3 did not start"
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
 
 # wait_ng PID WHAT: until the relay answers ng on $NG (a ping through
 # bench_ng would need a call; a bound socket is enough).

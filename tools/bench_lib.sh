@@ -97,3 +97,16 @@ task_ns() {
 
 # name_of MODE: the path's name in the figures.
 name_of() { [ "$1" = off ] && echo userspace || echo "$1"; }
+
+# wait_ready PID FILE WHAT: until FILE has a line "ready" (or PID ends).
+wait_ready() {
+	i=0
+	until grep -q '^ready' "$2" 2>/dev/null; do
+		if ! kill -0 "$1" 2>/dev/null || [ $i -ge 200 ]; then
+			fail "$3 did not start"
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+}

@@ -197,15 +197,7 @@ engine_start() {
 		<"$W/ctl" >"$W/eng.out" 2>"$W/eng.err" &
 	EPID=$!
 	PIDS="$PIDS $EPID"
-	i=0
-	until grep -q '^ready$' "$W/eng.out"; do
-		if ! kill -0 "$EPID" 2>/dev/null || [ $i -ge 100 ]; then
-			fail "xrelay-media ($1) did not start"
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_ready "$EPID" "$W/eng.out" "xrelay-media ($1)"
 }
 
 # ctl COMMAND...: one command; its reply lines in $W/reply.
@@ -368,15 +360,7 @@ bare_start() {
 		>"$W/bare.out" 2>"$W/bare.err" &
 	BPID=$!
 	PIDS="$PIDS $BPID"
-	i=0
-	until grep -q '^ready$' "$W/bare.out"; do
-		if ! kill -0 "$BPID" 2>/dev/null || [ $i -ge 100 ]; then
-			fail "bench_bare did not attach"
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_ready "$BPID" "$W/bare.out" bench_bare || return 1
 	BARE_PROG=$(kv "$W/bare.out" prog_id)
 	# Native mode, and ours: "prog/xdpgeneric" would be the generic hook.
 	if ! ip -n "${T}rly" link show dev r0 |
