@@ -13,7 +13,7 @@
  *       same); the prototype leaves it. The others are counted on stderr.
  *
  *   bench_bare attach --dev IF [--dev IF ...] (--flow SPEC ... | --flows FILE)
- *                     [--max-flows N] [-v]
+ *                     [--max-flows N] [--table hash|array] [-v]
  *       SPEC: LOCAL:PORT,REMOTE:PORT,SRC:PORT,DST:PORT,OUT-IF,SMAC,DMAC
  *       (forward what REMOTE sends to LOCAL as SRC -> DST out of OUT-IF, a
  *       name or an ifindex in this namespace, with these MACs). FILE: one
@@ -29,6 +29,14 @@
  *       each IF in native XDP mode and prints prog_id=, map_id=,
  *       max_entries=, flows= and "ready". It stays in the foreground until
  *       SIGTERM, SIGINT or SIGHUP.
+ *       --table array: the second program, bare_array, instead (see
+ *       struct bare_port in tools/bench_bare.h): the flows' local
+ *       addresses get a slot each in bare_addrs, and bare_ports one
+ *       64-byte entry per (slot, port from the lowest local port of the
+ *       flows to the highest): sized for what is present; --max-flows is
+ *       ignored. Two flows to one local address and port are refused (an
+ *       entry holds one peer). map_id= is then bare_ports's, and it also
+ *       prints table=array, slots= and port_min=/port_span=.
  *
  * Nothing is pinned: the attachment is a BPF link that belongs to this
  * process, so however the process ends (a signal, a crash, kill -9) the
@@ -84,7 +92,8 @@ static int usage(void)
 	fprintf(stderr,
 "usage: bench_bare flows --pin-dir DIR\n"
 "       bench_bare attach --dev IF [--dev IF ...]\n"
-"                         (--flow SPEC ... | --flows FILE) [--max-flows N] [-v]\n"
+"                         (--flow SPEC ... | --flows FILE) [--max-flows N]\n"
+"                         [--table hash|array] [-v]\n"
 "         SPEC: LOCAL:PORT,REMOTE:PORT,SRC:PORT,DST:PORT,OUT-IF,SMAC,DMAC\n"
 "         FILE: a SPEC a line (what 'flows' prints); -: standard input\n");
 	return 2;
@@ -406,9 +415,54 @@ static int self_test(int prog_fd, const struct flow *fl)
 	return 0;
 }
 
-static int cmd_attach(char **devs, int ndev, const struct flows *fs,
-		      __u32 max_flows)
+/* --table array: the flows' local addresses into bare_addrs (a slot each,
+ * in order of appearance), each flow into its entry of bare_ports. */
+static int fill_array(struct bench_bare_bpf *skel, const struct flows *fs,
+		      __u32 nslots, const __u32 *addrs)
 {
+	int afd = bpf_map__fd(skel->maps.bare_addrs);
+	int pfd = bpf_map__fd(skel->maps.bare_ports);
+	__u32 pmin = skel->rodata->port_min, span = skel->rodata->port_span;
+	struct bare_port e, old;
+	char a[32];
+
+	for (__u32 i = 0; i < nslots; i++)
+		if (bpf_map_update_elem(afd, &addrs[i], &i, BPF_ANY)) {
+			fprintf(stderr, "bench_bare: bare_addrs: %s\n",
+				strerror(errno));
+			return -1;
+		}
+	for (int i = 0; i < fs->n; i++) {
+		const struct flow *fl = &fs->v[i];
+		__u32 slot = 0, idx;
+
+		while (addrs[slot] != fl->k.daddr)
+			slot++;
+		idx = slot * span + (ntohs(fl->k.dport) - pmin);
+		if (bpf_map_lookup_elem(pfd, &idx, &old) == 0 &&
+		    old.f.ifindex) {
+			fprintf(stderr, "bench_bare: flow %d: %s has a peer "
+				"already (an entry holds one)\n", i + 1,
+				ap_str(fl->k.daddr, fl->k.dport, a, sizeof(a)));
+			return -1;
+		}
+		memset(&e, 0, sizeof(e));
+		e.peer_saddr = fl->k.saddr;
+		e.peer_sport = fl->k.sport;
+		e.f = fl->v;
+		if (bpf_map_update_elem(pfd, &idx, &e, BPF_ANY)) {
+			fprintf(stderr, "bench_bare: flow %d: %s\n", i + 1,
+				strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_attach(char **devs, int ndev, const struct flows *fs,
+		      __u32 max_flows, int array)
+{
+	__u32 addrs[BARE_MAX_ADDRS], nslots = 0, pmin = 65535, pmax = 0;
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = XDP_FLAGS_DRV_MODE);
 	struct bench_bare_bpf *skel;
 	struct bpf_prog_info info;
@@ -425,6 +479,26 @@ static int cmd_attach(char **devs, int ndev, const struct flows *fs,
 				devs[d]);
 			return 1;
 		}
+	}
+	if (array) {
+		for (int i = 0; i < fs->n; i++) {
+			__u32 j = 0, p = ntohs(fs->v[i].k.dport);
+
+			while (j < nslots && addrs[j] != fs->v[i].k.daddr)
+				j++;
+			if (j == nslots) {
+				if (nslots == BARE_MAX_ADDRS) {
+					fprintf(stderr, "bench_bare: more than "
+						"%d local addresses\n",
+						BARE_MAX_ADDRS);
+					return 2;
+				}
+				addrs[nslots++] = fs->v[i].k.daddr;
+			}
+			pmin = p < pmin ? p : pmin;
+			pmax = p > pmax ? p : pmax;
+		}
+		max_flows = (__u32)fs->n;
 	}
 	if (!max_flows)
 		max_flows = fs->n > BARE_MAX_FLOWS ? (__u32)fs->n :
@@ -448,15 +522,33 @@ static int cmd_attach(char **devs, int ndev, const struct flows *fs,
 			strerror(errno));
 		return 1;
 	}
-	if (bpf_map__set_max_entries(skel->maps.bare_flows, max_flows) ||
+	if (array) {
+		skel->rodata->port_min = pmin;
+		skel->rodata->port_span = pmax - pmin + 1;
+	}
+	/* The other program's maps at their least: only one is loaded. */
+	if (bpf_program__set_autoload(array ? skel->progs.bench_bare :
+				      skel->progs.bench_bare_array, false) ||
+	    bpf_map__set_max_entries(skel->maps.bare_flows,
+				     array ? 1 : max_flows) ||
+	    bpf_map__set_max_entries(skel->maps.bare_addrs,
+				     array ? nslots : 1) ||
+	    bpf_map__set_max_entries(skel->maps.bare_ports,
+				     array ? nslots * (pmax - pmin + 1) : 1) ||
 	    bench_bare_bpf__load(skel)) {
 		fprintf(stderr, "bench_bare: cannot load the program with a map "
-			"of %u flows: %s\n", max_flows, strerror(errno));
+			"of %u %s: %s\n", array ?
+			nslots * (pmax - pmin + 1) : max_flows,
+			array ? "ports" : "flows", strerror(errno));
 		goto out;
 	}
-	map_fd = bpf_map__fd(skel->maps.bare_flows);
-	prog_fd = bpf_program__fd(skel->progs.bench_bare);
-	for (int i = 0; i < fs->n; i++) {
+	map_fd = bpf_map__fd(array ? skel->maps.bare_ports :
+				     skel->maps.bare_flows);
+	prog_fd = bpf_program__fd(array ? skel->progs.bench_bare_array :
+					  skel->progs.bench_bare);
+	if (array && fill_array(skel, fs, nslots, addrs))
+		goto out;
+	for (int i = 0; i < fs->n && !array; i++) {
 		if (bpf_map_update_elem(map_fd, &fs->v[i].k, &fs->v[i].v,
 					BPF_ANY)) {
 			fprintf(stderr, "bench_bare: flow %d: %s\n", i + 1,
@@ -490,6 +582,9 @@ static int cmd_attach(char **devs, int ndev, const struct flows *fs,
 	if (bpf_obj_get_info_by_fd(map_fd, &minfo, &minfo_len) == 0)
 		printf("map_id=%u\nmax_entries=%u\n", minfo.id,
 		       minfo.max_entries);
+	if (array)
+		printf("table=array\nslots=%u\nport_min=%u\nport_span=%u\n",
+		       nslots, pmin, pmax - pmin + 1);
 	printf("flows=%d\nself_tested=%d\nready\n", fs->n, ntest);
 	fflush(stdout);
 	while (sigwait(&set, &sig) == 0 && sig != SIGTERM && sig != SIGINT &&
@@ -509,13 +604,14 @@ int main(int argc, char **argv)
 		{ "dev", 1, 0, 'd' }, { "flow", 1, 0, 'f' },
 		{ "flows", 1, 0, 'F' }, { "max-flows", 1, 0, 'm' },
 		{ "pin-dir", 1, 0, 'p' }, { "verbose", 0, 0, 'v' },
+		{ "table", 1, 0, 't' },
 		{ 0, 0, 0, 0 },
 	};
 	struct flows fs = { 0 };
 	char *devs[MAX_DEVS], *end;
 	const char *pin_dir = NULL, *cmd;
 	unsigned long max_flows = 0;
-	int ndev = 0, c, rc;
+	int ndev = 0, c, rc, array = 0;
 
 	if (argc < 2)
 		return usage();
@@ -533,6 +629,14 @@ int main(int argc, char **argv)
 			break;
 		case 'p': pin_dir = optarg; break;
 		case 'v': verbose = 1; break;
+		case 't':
+			if (strcmp(optarg, "hash") && strcmp(optarg, "array")) {
+				fprintf(stderr, "bench_bare: --table hash or "
+					"array, not '%s'\n", optarg);
+				return 2;
+			}
+			array = !strcmp(optarg, "array");
+			break;
 		case 'm':
 			max_flows = strtoul(optarg, &end, 10);
 			if (*end || !max_flows || max_flows > UINT32_MAX) {
@@ -571,7 +675,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench_bare: no flow given\n");
 			return usage();
 		}
-		rc = cmd_attach(devs, ndev, &fs, (__u32)max_flows);
+		rc = cmd_attach(devs, ndev, &fs, (__u32)max_flows, array);
 		free(fs.v);
 		return rc;
 	}

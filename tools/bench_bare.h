@@ -34,6 +34,34 @@ struct bare_flow {
 	__u8 dmac[6];
 };
 
+/*
+ * bare_array (the second program): one entry per relay port, a cache line
+ * each, in an array indexed by slot(daddr) * port_span + (dport -
+ * port_min), where slot comes from a small hash of the relay's addresses
+ * (bare_addrs) and port_min/port_span from the loader (the lowest relay
+ * port among the flows and the span up to the highest). The peer expected
+ * on that port (anyone else: XDP_PASS), the same rewrite as bare's, and
+ * the counters xrelay's flow keeps (packets, bytes, last_seen via
+ * bpf_ktime_get_coarse_ns), so it does the memory traffic the product
+ * does. ifindex 0 (f.ifindex) marks an empty entry.
+ */
+struct bare_port {
+	__u32 peer_saddr;	/* the packet's source must be this ... */
+	__u16 peer_sport;	/* ... and this port */
+	__u16 pad0;
+	struct bare_flow f;	/* 28 bytes */
+	__u32 pad1;
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_seen_ns;
+};
+
+_Static_assert(sizeof(struct bare_port) == 64,
+	       "struct bare_port: exactly one cache line");
+
+/* Relay addresses in bare_addrs at most (a slot each). */
+#define BARE_MAX_ADDRS 64
+
 /* The map's size as compiled, as xrelay's xr_flows by default; bench_bare
  * attach sizes it at load time (--max-flows, or the flows it is given). */
 #define BARE_MAX_FLOWS 65536

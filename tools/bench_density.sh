@@ -129,6 +129,21 @@
 # Its extra ratio: xdp_vs_bare.N.cpu_ratio (issue 7: <= 1.3), and
 # bare.100000_vs_1000.pps_ratio like xdp's.
 #
+# The bare-array path (path "bare-array", not in the default paths): the
+# same as bare with the prototype's second program, bare_array (build/
+# bench_bare attach --table array): instead of the 5-tuple hash, a small
+# hash of the relay's addresses gives a slot, and slot x port span + (relay
+# port - lowest relay port) indexes an array of one 64-byte entry (a cache
+# line) per relay port: the expected peer (anyone else goes to the stack),
+# the same rewrite, and the counters xrelay keeps (packets, bytes, last
+# seen), sized for the addresses and the port span the flows have. Is a
+# compact direct-indexed table flatter from 1k to 100k calls than a hash?
+# It takes the calls over as bare does: from xrelayd right after xdp, or,
+# right after bare at the same N, bare's flows file and streams (no
+# xrelayd at all); otherwise it sets them up itself as bare does. Kernel
+# memory per call: the whole array's memlock over the calls. Its ratios:
+# bare-array.100000_vs_1000.pps_ratio, bare-array_vs_bare.N.cpu_ratio.
+#
 # Limits, found and applied before a path runs (printed; the point is then
 # measured at the limit instead):
 #   - xrelay xdp/tc (and bare, whose calls xrelayd sets up): its port
@@ -306,7 +321,7 @@ relay_start() {
 	# a userspace relay they share the core with it fairly (above it they
 	# would starve it: receive livelock).
 	np="nice"
-	case $1 in xdp | tc | bare) [ "$PRIO" = 0 ] || np=5 ;; esac
+	case $1 in xdp | tc | bare | bare-array) [ "$PRIO" = 0 ] || np=5 ;; esac
 	R0_T=$(threaded rly r0 "$RCPU" $np) &&
 		R1_T=$(threaded rly r1 "$RCPU" $np) || return 1
 	RTASKS="$RPID $R0_T $R1_T $KSOFT_R"
@@ -317,11 +332,11 @@ relay_start_() {
 	: >"$W/relay.err"
 	ATTACH=$1
 	case $1 in
-	xdp | tc | off | bare)
-		# bare: xrelayd in mode xdp sets the calls up and latches them
+	xdp | tc | off | bare | bare-array)
+		# bare, bare-array: xrelayd in mode xdp sets the calls up and latches them
 		# (bare_swap then puts the prototype in its place)
 		m=$1
-		[ "$m" = bare ] && m=xdp
+		case $m in bare*) m=xdp ;; esac
 		ATTACH=$m
 		flows=65536
 		[ $((2 * $2)) -gt 60000 ] && flows=$((2 * $2 + $2 / 2))
@@ -346,8 +361,8 @@ relay_start_() {
 		else
 			ATTACH=$(echo "$ATTACH" | sed 's/ $//; s/ /,/')
 		fi
-		if [ "$ATTACH" != "$m" ] && [ "$1" = bare ]; then
-			fail "bare: xrelayd got ${ATTACH:-?} instead of native" \
+		if [ "$ATTACH" != "$m" ] && [ "$1" != "$m" ]; then
+			fail "$1: xrelayd got ${ATTACH:-?} instead of native" \
 				"XDP on r0 and r1: the prototype cannot attach"
 			return 1
 		fi
@@ -431,23 +446,34 @@ bare_latch() {
 # RPID is then bench_bare (which only sleeps: ending it is the detach),
 # RTASKS its pid and r0's and r1's NAPI threads (made anew after the
 # attach) and the relay CPU's ksoftirqd. BARE_MAP: its map's id.
+# bare_swap N TABLE (hash: bare, array: bare-array); with REUSE=1 no
+# xrelayd runs: the flows file and streams of the last swap (bare's at this
+# N, BARE_FLOWS_N) are taken again. Each swap from xrelayd keeps them
+# ($W/bare.flows, $W/bare.streams, BARE_FE: xr_flows' size).
 bare_swap() {
-	bs_fe=$(bpftool map show pinned "$PIN/xr_flows" 2>/dev/null |
-		sed -n 's/.*max_entries \([0-9]*\).*/\1/p')
-	nsx rly "$BUILD/bench_bare" flows --pin-dir "$PIN" >"$W/bare.flows" \
-		2>"$W/bare.err" || {
-		sed 's/^/  bench_bare: /' "$W/bare.err" >&2
-		fail "bare: cannot read xrelay's flows"
-		return 1
-	}
+	if [ "${REUSE:-0}" != 1 ]; then
+		BARE_FE=$(bpftool map show pinned "$PIN/xr_flows" 2>/dev/null |
+			sed -n 's/.*max_entries \([0-9]*\).*/\1/p')
+		BARE_FLOWS_N=""
+		nsx rly "$BUILD/bench_bare" flows --pin-dir "$PIN" \
+			>"$W/bare.flows" 2>"$W/bare.err" || {
+			sed 's/^/  bench_bare: /' "$W/bare.err" >&2
+			fail "bare: cannot read xrelay's flows"
+			return 1
+		}
+		cp "$st" "$W/bare.streams" && BARE_FLOWS_N=$1
+		BARE_FLOWS_CALLS=$n
+		[ -s "$W/bare.err" ] && sed 's/^/  /' "$W/bare.err"
+	fi
 	bs_n=$(wc -l <"$W/bare.flows")
-	[ -s "$W/bare.err" ] && sed 's/^/  /' "$W/bare.err"
 	[ "$bs_n" -lt $((2 * $1)) ] &&
 		say "  WARNING: only $bs_n of $((2 * $1)) flows for the prototype"
 	relay_stop
+	bs_fe=$BARE_FE
+	[ "$2" = array ] && bs_fe=""
 	# shellcheck disable=SC2086 # nothing or two words
 	taskset -c "$RCPU" nsenter --net="/run/netns/${T}rly" \
-		"$BUILD/bench_bare" attach --dev r0 --dev r1 \
+		"$BUILD/bench_bare" attach --dev r0 --dev r1 --table "$2" \
 		--flows "$W/bare.flows" ${bs_fe:+--max-flows $bs_fe} \
 		>"$W/relay.out" 2>"$W/relay.err" &
 	RPID=$!
@@ -473,9 +499,13 @@ bare_swap() {
 		R1_T=$(threaded rly r1 "$RCPU" $np) || return 1
 	RTASKS="$RPID $R0_T $R1_T $KSOFT_R"
 	say "  xrelayd stopped; bench_bare (prog id $bs_prog) on r0 and r1," \
-		"natively, with $(kv "$W/relay.out" flows) flows in a map of" \
-		"$(kv "$W/relay.out" max_entries) ($(kv "$W/relay.out" \
+		"natively, $2 table, with $(kv "$W/relay.out" flows) flows in a" \
+		"map of $(kv "$W/relay.out" max_entries) ($(kv "$W/relay.out" \
 		self_tested) of them checked by a test run)"
+	[ "$2" = array ] && say "  array: $(kv "$W/relay.out" slots) relay" \
+		"addresses x $(kv "$W/relay.out" port_span) ports from" \
+		"$(kv "$W/relay.out" port_min), 64 bytes each"
+	return 0
 }
 
 # caps: the most calls each path can carry here (see the top).
@@ -495,7 +525,7 @@ caps() {
 # cap_of PATH
 cap_of() {
 	case $1 in
-	xdp | tc | bare) echo "$CAP_KERNEL" ;;
+	xdp | tc | bare | bare-array) echo "$CAP_KERNEL" ;;
 	off | rtpengine) echo "$CAP_SOCK" ;;
 	udprelay) echo "$CAP_UDPRELAY" ;;
 	*) echo 1000000 ;;
@@ -714,7 +744,7 @@ setup() {
 			"$((2 * n)) flows in the kernel"
 		echo "flows=$f" >>"$r"
 		;;
-	bare)
+	bare | bare-array)
 		bare_latch "$st" "$n" || return 1
 		;;
 	*)
@@ -736,29 +766,40 @@ one() {
 	t_0=$(date +%s.%N)
 	say ""
 	say "-- $path, $n calls"
-	if [ "$path" = bare ] && [ "$HELD" = "$n" ] &&
+	REUSE=0
+	if [ "${path%-array}" = bare ] && [ "$HELD" = "$n" ] &&
 		kill -0 "$RPID" 2>/dev/null; then
 		n=$HELD_CALLS st=$W/streams.txt
 		say "  the xdp path's $n calls, still up in xrelayd (set up and" \
 			"latched there)"
+	elif [ "$path" = bare-array ] && [ "$LAST_RUN" = "bare:$n" ] &&
+		[ "${BARE_FLOWS_N:-}" = "$n" ]; then
+		[ -n "$HELD" ] && relay_stop
+		REUSE=1 n=$BARE_FLOWS_CALLS st=$W/bare.streams
+		say "  the bare path's $n calls: its flows (from xrelayd) and" \
+			"streams, no xrelayd"
 	else
 		[ -n "$HELD" ] && relay_stop
 		HELD=""
 		setup || return 1
 	fi
 	HELD=""
-	if [ "$path" = bare ]; then
-		bare_swap "$n" || return 1
+	if [ "${path%-array}" = bare ]; then
+		bs_t="hash"
+		[ "$path" = bare-array ] && bs_t=array
+		bare_swap "$n" $bs_t || return 1
 		# xrelayd's figures (its set-up) are not the prototype's
 		echo "attach=$ATTACH" >"$r"
 		# kernel memory: the memlock of its map per entry, 2 a call
+		# (hash), or the whole array's over the calls (array)
 		m=$(bpftool map show id "$BARE_MAP" 2>/dev/null | sed -n \
 			's/.*max_entries \([0-9]*\)  *memlock \([0-9]*\)B.*/\1 \2/p')
 		if [ -n "$m" ]; then
 			# shellcheck disable=SC2086
 			set -- $m
 			echo "kmem_bytes_per_call=$(awk -v fe="$1" -v fm="$2" \
-				'BEGIN { printf "%.0f", 2 * fm / fe }')" >>"$r"
+				-v a=$bs_t -v n="$n" 'BEGIN { printf "%.0f",
+				a == "array" ? fm / n : 2 * fm / fe }')" >>"$r"
 			echo "memlock_bytes=$2" >>"$r"
 		fi
 	else
@@ -832,8 +873,9 @@ one() {
 		echo "pps=$pps"; echo "cpu_ns_per_packet=$cpu"
 		echo "loss=$loss"; echo "windows=$nw"
 	} >>"$r"
-	if [ "$path" = bare ] && ! [ "$(kv "$r" pps)" -gt 0 ] 2>/dev/null; then
-		fail "bare: the prototype forwarded nothing"
+	if [ "${path%-array}" = bare ] &&
+		! [ "$(kv "$r" pps)" -gt 0 ] 2>/dev/null; then
+		fail "$path: the prototype forwarded nothing"
 		return 1
 	fi
 	# fixed rate, both ways
@@ -889,10 +931,11 @@ say "density: paths $PATHS; calls $CALLS; ${WINDOWS} windows of ${SECS} s at" \
 [ "$NCPU" -ge 2 ] ||
 	say "  WARNING: one CPU only: the relay shares it with the generators"
 if [ ! -x "$BUILD/bench_bare" ]; then
-	case " $PATHS " in *" bare "*)
-		PATHS=$(echo "$PATHS" | sed 's/bare//')
+	case " $PATHS " in *" bare "* | *" bare-array "*)
+		PATHS=$(for p in $PATHS; do
+			[ "${p%-array}" = bare ] || printf '%s ' "$p"; done)
 		say "  $BUILD/bench_bare is missing (make bench builds it): no" \
-			"bare path"
+			"bare or bare-array path"
 		;;
 	esac
 fi
@@ -906,7 +949,7 @@ nmax=$(max_of $CALLS)
 groups=$(( (nmax + PER_GROUP - 1) / PER_GROUP ))
 topology "$groups" || { fail "cannot build the namespaces"; exit 1; }
 case " $PATHS " in
-*" xdp "* | *" tc "* | *" bare "*) caps ;;
+*" xdp "* | *" tc "* | *" bare "* | *" bare-array "*) caps ;;
 *)
 	CAP_SOCK=$(( (NOFILE - 200) / 4 / 500 * 500 )) CAP_KERNEL=$nmax
 	CAP_UDPRELAY=$(( (NOFILE - 200) / 2 / 500 * 500 )) PORTS_MAX='?'
@@ -921,6 +964,7 @@ nsx rly "$BUILD/bench_ng" plan --calls "$nmax" --per-group $PER_GROUP \
 	--out "$W/plan.txt" || exit 1
 : >"$W/baselines"
 ran=""
+LAST_RUN=""                # PATH:N of the point just measured
 for N_ in $(for p in $PATHS; do points "$p"; done | tr ' ' '\n' |
 	grep . | sort -n -u); do
 	say ""
@@ -929,12 +973,14 @@ for N_ in $(for p in $PATHS; do points "$p"; done | tr ' ' '\n' |
 	for P_ in $PATHS; do
 		case " $(points "$P_") " in *" $N_ "*) ;; *) continue ;; esac
 		HOLD=0
-		case " $PATHS " in *" $P_ bare "*)
+		case " $PATHS " in *" $P_ bare "* | *" $P_ bare-array "*)
 			case " $(points bare) " in *" $N_ "*) HOLD=1 ;; esac ;;
 		esac
 		if one "$P_" "$N_"; then
 			ran="$ran $P_:$N_"
+			LAST_RUN=$P_:$N_
 		else
+			LAST_RUN=""
 			fail "$P_ with $N_ calls could not be measured"
 			sed 's/^/  relay: /' "$W/relay.err" 2>/dev/null |
 				tail -n 10 >&2
@@ -1013,8 +1059,10 @@ for n in $(echo "$CALLS $CAP_SOCK $CAP_KERNEL $CAP_UDPRELAY" | tr ' ' '\n' |
 		cpu_ns_per_packet
 	ratio "userspace_vs_udprelay.$n.pps_ratio" off "$n" udprelay "$n" pps
 	ratio "xdp_vs_bare.$n.cpu_ratio" xdp "$n" bare "$n" cpu_ns_per_packet
+	ratio "bare-array_vs_bare.$n.cpu_ratio" bare-array "$n" bare "$n" \
+		cpu_ns_per_packet
 done
-for p in xdp tc bare; do
+for p in xdp tc bare bare-array; do
 	l=$(lastof "$p")
 	[ -n "$l" ] && [ "$l" != 1000 ] &&
 		ratio "$p.${l}_vs_1000.pps_ratio" "$p" "$l" "$p" 1000 pps
@@ -1028,13 +1076,13 @@ done
 # ---- the table --------------------------------------------------------------------
 say ""
 say "density: maximum rate (A->B, all streams), fixed rate ($RATE pps per stream each way), latency"
-printf '%-9s %-9s %7s %9s %8s %6s | %9s %9s %6s %8s | %8s %8s\n' path attach \
+printf '%-10s %-9s %7s %9s %8s %6s | %9s %9s %6s %8s | %8s %8s\n' path attach \
 	calls "max pps" "CPU ns" loss "50pps off" delivered loss "CPU ns" \
 	"lat p50" "lat p99"
 for pn in $ran; do
 	p=${pn%:*} n=${pn#*:}
 	g() { v=$(get "$p" "$n" "$1"); echo "${v:-0}"; }
-	printf '%-9s %-9s %7s %9.0f %8.1f %6.3f | %9.0f %9.0f %6.3f %8.1f | %6.1fus %6.1fus\n' \
+	printf '%-10s %-9s %7s %9.0f %8.1f %6.3f | %9.0f %9.0f %6.3f %8.1f | %6.1fus %6.1fus\n' \
 		"$(name_of "$p")" "$(get "$p" "$n" attach)" "$n" "$(g pps)" \
 		"$(g cpu_ns_per_packet)" "$(g loss)" "$(g fixed_offered_pps)" \
 		"$(g fixed_pps)" "$(g fixed_loss)" \
@@ -1044,7 +1092,7 @@ for pn in $ran; do
 done
 say ""
 say "per call: memory, set-up, and when the kernel takes a stream over"
-printf '%-9s %7s %12s %12s %12s %11s %14s\n' path calls "RSS B/call" \
+printf '%-10s %7s %12s %12s %12s %11s %14s\n' path calls "RSS B/call" \
 	"kernel B/call" "ng calls/s" "2nd in kern" "takeover p99"
 for pn in $ran; do
 	p=${pn%:*} n=${pn#*:}
@@ -1054,7 +1102,7 @@ for pn in $ran; do
 	[ -z "$rss" ] && rss=-
 	sh2=$(get "$p" "$n" first_kernel_2nd_share)
 	tk=$(get "$p" "$n" first_kernel_p99_ms)
-	printf '%-9s %7s %12s %12s %12s %11s %14s\n' "$(name_of "$p")" "$n" \
+	printf '%-10s %7s %12s %12s %12s %11s %14s\n' "$(name_of "$p")" "$n" \
 		"$rss" "$(orx "$(get "$p" "$n" kmem_bytes_per_call)")" \
 		"$(orx "$(get "$p" "$n" setup_calls_per_s)")" \
 		"$(awk -v s="$sh2" 'BEGIN { if (s == "") print "-"; else printf "%.1f%%", s * 100 }')" \
@@ -1091,6 +1139,7 @@ if command -v gnuplot >/dev/null 2>&1; then
 		t="$(name_of "$p")"
 		[ "$p" = xdp ] || [ "$p" = tc ] && t="xrelay $p"
 		[ "$p" = bare ] && t="bare XDP prototype"
+		[ "$p" = bare-array ] && t="bare XDP prototype, port array"
 		[ "$p" = off ] && t="xrelay socket path"
 		plot1="$plot1${plot1:+, }'$W/plot.dat' index $i using 1:2 with linespoints lw 2 title '$t'"
 		plot2="$plot2${plot2:+, }'$W/plot.dat' index $i using 1:3 with linespoints lw 2 title '$t'"
