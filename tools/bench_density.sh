@@ -14,8 +14,9 @@
 #   SECONDS   one maximum-rate window (default 1.5); WINDOWS per point
 #             (default 2): a figure is the median over the windows.
 #   BENCH_DENSITY_CALLS  the numbers of calls (default "1000 10000 100000")
-#   BENCH_DENSITY_PATHS  the paths (default "xdp bare tc off rtpengine
-#                        udprelay"; bare needs build/bench_bare)
+#   BENCH_DENSITY_PATHS  the paths (default "xdp bare bare-array tc off
+#                        rtpengine udprelay"; bare and bare-array need
+#                        build/bench_bare)
 #
 # Topology (IPv4 only; IPv6 off in these namespaces), G address groups
 # g = 0..G-1 (12,500 calls each, see below):
@@ -194,7 +195,7 @@ bench_init bench_density xrelayd xrelay-fp xrelayctl bench_gen bench_ng \
 	bench_udprelay
 PNG=${OUT%.json}.png
 CALLS=${BENCH_DENSITY_CALLS:-1000 10000 100000}
-PATHS=${BENCH_DENSITY_PATHS:-xdp bare tc off rtpengine udprelay}
+PATHS=${BENCH_DENSITY_PATHS:-xdp bare bare-array tc off rtpengine udprelay}
 UDPRELAY_MODE=${BENCH_DENSITY_UDPRELAY_MODE:-port}
 
 T=xrbd$$-                  # namespaces xrbd<pid>-gen, -rly, -snk
