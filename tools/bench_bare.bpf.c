@@ -115,7 +115,17 @@ static __always_inline int bare_rewrite(struct ethhdr *eth, struct iphdr *ip,
 	ip->check = csum_replace(ip->check, pseudo);
 	udp->source = f->sport;
 	udp->dest = f->dport;
-	/* IPv4 UDP checksum 0 means none and stays 0; a computed 0 is sent
+	/* The packet's 5-tuple as the maps key it. */
+static __always_inline void key_of(const struct iphdr *ip,
+				   const struct udphdr *udp, struct bare_key *k)
+{
+	k->daddr = ip->daddr;
+	k->saddr = ip->saddr;
+	k->dport = udp->dest;
+	k->sport = udp->source;
+}
+
+/* IPv4 UDP checksum 0 means none and stays 0; a computed 0 is sent
 	 * as 0xffff (RFC 768). */
 	if (udp->check) {
 		c = csum_replace(udp->check, pseudo + ports);
@@ -137,10 +147,7 @@ int bench_bare(struct xdp_md *ctx)
 
 	if (!bare_parse(ctx, &eth, &ip, &udp))
 		return XDP_PASS;
-	k.daddr = ip->daddr;
-	k.saddr = ip->saddr;
-	k.dport = udp->dest;
-	k.sport = udp->source;
+	key_of(ip, udp, &k);
 	f = bpf_map_lookup_elem(&bare_flows, &k);
 	if (!f)
 		return XDP_PASS;
@@ -164,10 +171,7 @@ int bench_bare_array(struct xdp_md *ctx)
 
 	if (!bare_parse(ctx, &eth, &ip, &udp))
 		return XDP_PASS;
-	k.daddr = ip->daddr;
-	k.saddr = ip->saddr;
-	k.dport = udp->dest;
-	k.sport = udp->source;
+	key_of(ip, udp, &k);
 	slot = bpf_map_lookup_elem(&bare_addrs, &k.daddr);
 	if (!slot)
 		return XDP_PASS;
