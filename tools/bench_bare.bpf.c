@@ -95,6 +95,16 @@ static __always_inline int bare_parse(struct xdp_md *ctx, struct ethhdr **eth,
 	return 1;
 }
 
+/* The packet's 5-tuple as the maps key it. */
+static __always_inline void key_of(const struct iphdr *ip,
+				   const struct udphdr *udp, struct bare_key *k)
+{
+	k->daddr = ip->daddr;
+	k->saddr = ip->saddr;
+	k->dport = udp->dest;
+	k->sport = udp->source;
+}
+
 /* Both programs' rewrite: k holds the header's old values (read before
  * any store, so no load of the header can be scheduled after its own
  * rewrite), f the new ones. Returns the redirect's verdict. */
@@ -115,17 +125,7 @@ static __always_inline int bare_rewrite(struct ethhdr *eth, struct iphdr *ip,
 	ip->check = csum_replace(ip->check, pseudo);
 	udp->source = f->sport;
 	udp->dest = f->dport;
-	/* The packet's 5-tuple as the maps key it. */
-static __always_inline void key_of(const struct iphdr *ip,
-				   const struct udphdr *udp, struct bare_key *k)
-{
-	k->daddr = ip->daddr;
-	k->saddr = ip->saddr;
-	k->dport = udp->dest;
-	k->sport = udp->source;
-}
-
-/* IPv4 UDP checksum 0 means none and stays 0; a computed 0 is sent
+	/* IPv4 UDP checksum 0 means none and stays 0; a computed 0 is sent
 	 * as 0xffff (RFC 768). */
 	if (udp->check) {
 		c = csum_replace(udp->check, pseudo + ports);
