@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 		{ "pin-dir", 1, 0, 'P' }, { "relatch-idle-ms", 1, 0, 'r' },
 		{ "latch-any", 0, 0, 'a' }, { "no-strict", 0, 0, 's' },
 		{ "state-dir", 1, 0, 'S' }, { "adopt-grace-ms", 1, 0, 'g' },
-		{ "idle-ms", 1, 0, 'I' },
+		{ "idle-ms", 1, 0, 'I' }, { "no-rtp-stats", 0, 0, 'R' },
 		{ "verbose", 0, 0, 'v' }, { 0, 0, 0, 0 },
 	};
 	struct media_engine *me;
@@ -261,6 +261,7 @@ int main(int argc, char **argv)
 		case 'r': cfg.relatch_idle_ms = (uint32_t)atoi(optarg); break;
 		case 'a': cfg.latch = LATCH_ANY; break;
 		case 's': cfg.strict = 0; break;
+		case 'R': cfg.rtp_stats = 0; break;
 		case 'S': cfg.state_dir = optarg; break;
 		case 'g': cfg.adopt_grace_ms = (uint32_t)atoi(optarg); break;
 		case 'I': cfg.idle_ms = (uint32_t)atoi(optarg); break;

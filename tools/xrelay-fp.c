@@ -54,7 +54,8 @@ static const struct command {
 	  "remote to local as src -> dst" },
 	{ "flow-del", cmd_flow_del, "--local A:P --remote A:P" },
 	{ "flow-get", cmd_flow_get, "--local A:P --remote A:P\n\tone flow's "
-	  "counters as packets=, bytes=, last_seen_ns= lines" },
+	  "counters as packets=, bytes=, last_seen_ns=, flags=, rtp_received=, "
+	  "rtp_ssrc= lines" },
 	{ "flow-list", cmd_flow_list, "\n\tevery flow with its counters" },
 	{ "port-add", cmd_port_add, "--local A:P [--strict]\n\tmark a relay port "
 	  "latched (foreign sources are then counted, dropped if strict)" },
@@ -295,9 +296,11 @@ static int cmd_flow_get(struct args *a)
 		fprintf(stderr, "xrelay-fp: no such flow\n");
 		return 1;
 	}
-	printf("packets=%llu\nbytes=%llu\nlast_seen_ns=%llu\n",
+	printf("packets=%llu\nbytes=%llu\nlast_seen_ns=%llu\nflags=%u\n"
+	       "rtp_received=%u\nrtp_ssrc=%u\n",
 	       (unsigned long long)v.packets, (unsigned long long)v.bytes,
-	       (unsigned long long)v.last_seen_ns);
+	       (unsigned long long)v.last_seen_ns, v.flags, v.rtp_received,
+	       v.rtp_ssrc);
 	return 0;
 }
 

@@ -28,6 +28,7 @@ void media_cfg_defaults(struct media_cfg *cfg)
 	cfg->adopt_grace_ms = 30000;
 	cfg->latch = LATCH_HINT;
 	cfg->strict = 1;
+	cfg->rtp_stats = 1;
 }
 
 /* ---- local addresses ------------------------------------------------------ */

@@ -52,6 +52,7 @@ struct media_cfg {
 	uint32_t adopt_grace_ms;  /* kernel flows of unknown sessions: removed after */
 	enum latch_policy latch;
 	int strict;               /* drop foreign sources in the kernel (default 1) */
+	int rtp_stats;            /* RTP statistics per kernel flow (default 1) */
 	const char *pin_dir;      /* NULL: XR_PIN_DIR_DEFAULT */
 	const char *state_dir;    /* session journal; NULL: none */
 	uint32_t max_flows;       /* kernel flow table size; 0: default */

@@ -105,8 +105,8 @@ void flow_retry_run(struct media_engine *me, uint64_t now)
 
 /* The rewrite part of a flow: from the other leg's port to dst, out of the
  * interface toward dst. -EAGAIN while the next hop is unresolved. */
-static int flow_value(struct comp *c, const struct sockaddr *dst,
-		      struct xr_flow *v)
+static int flow_value(const struct media_engine *me, struct comp *c,
+		      const struct sockaddr *dst, struct xr_flow *v)
 {
 	struct sockaddr_storage src;
 	struct egress_l2 e;
@@ -122,7 +122,7 @@ static int flow_value(struct comp *c, const struct sockaddr *dst,
 	v->ifindex = (__u32)e.ifindex;
 	memcpy(v->smac, e.smac, 6);
 	memcpy(v->dmac, e.dmac, 6);
-	v->flags = (c->rtcp ? 0 : XR_FLOW_F_RTP_STATS) |
+	v->flags = (c->rtcp || !me->cfg.rtp_stats ? 0 : XR_FLOW_F_RTP_STATS) |
 		   (c->leg == MEDIA_LEG_B ? XR_FLOW_F_FROM_B : 0);
 	v->rtp_clock_khz = 8;
 	return 0;
@@ -166,7 +166,7 @@ void flow_sync(struct media_engine *me, struct comp *c)
 	if (c->flow_on && (!want || memcmp(&k, &c->flow_key, sizeof(k))))
 		flow_retire(me, c);
 	if (want) {
-		rc = flow_value(c, dst, &v);
+		rc = flow_value(me, c, dst, &v);
 		if (rc == -EAGAIN) {
 			retry_later(me, c, media_now_ns());
 		} else if (rc == 0) {
@@ -222,7 +222,7 @@ void flow_adopt(struct media_engine *me, struct comp *c)
 	}
 	c->flow_key = k;
 	c->flow_on = 1;
-	if (flow_value(c, dst, &v) == 0) {
+	if (flow_value(me, c, dst, &v) == 0) {
 		memcpy((char *)&v + cnt, (char *)&old + cnt, sizeof(v) - cnt);
 		if (memcmp(&v, &old, sizeof(v)) != 0) {
 			log_info("call %s: leg %s %s: the egress changed while "

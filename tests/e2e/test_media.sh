@@ -308,7 +308,38 @@ both_ways() {
 	check_kernel "$1" "$(ap "$A" $APORT)"
 }
 
-case_xdp_both_ways() { both_ways xdp 4; }
+# rtp_stats FLAGS RECEIVED: the kernel flow A -> B has the RTP statistics
+# flag (2) or not, and counted RECEIVED RTP packets (+: some) in them.
+rtp_stats() {
+	fpx rly flow-get --local "$(ap "$RA" "$PA")" \
+		--remote "$(ap $A $APORT)" >"$WORK/flow" || {
+		check "the kernel flow A -> B is there" false
+		return 1
+	}
+	eq "flow A -> B: RTP statistics flag" $(($(kv "$WORK/flow" flags) & 2)) "$1"
+	if [ "$2" = + ]; then
+		check "flow A -> B: RTP packets counted ($(kv "$WORK/flow" \
+			rtp_received))" [ "$(kv "$WORK/flow" rtp_received)" -gt 0 ]
+		eq "flow A -> B: SSRC" "$(kv "$WORK/flow" rtp_ssrc)" $((SSRC_A))
+	else
+		eq "flow A -> B: RTP packets counted" \
+			"$(kv "$WORK/flow" rtp_received)" "$2"
+	fi
+}
+
+case_xdp_both_ways() { both_ways xdp 4 && rtp_stats 2 +; }
+
+# rtp_stats_off: the engine with rtp_stats = no: flows forward as ever,
+# without the RTP statistics.
+case_rtp_stats_off() {
+	topology 4 || return 1
+	engine_start --iface r0:xdp --iface r1:xdp --no-rtp-stats || return 1
+	call "$A" || return 1
+	streams || return 1
+	check_both
+	check_kernel xdp "$(ap "$A" $APORT)"
+	rtp_stats 0 0
+}
 case_tc_both_ways() { both_ways tc 4; }
 case_ipv6() { both_ways xdp 6; }
 
@@ -715,6 +746,7 @@ case_idle() {
 
 run_case media-xdp-both-ways case_xdp_both_ways
 run_case media-tc-both-ways case_tc_both_ways
+run_case media-rtp-stats-off case_rtp_stats_off
 run_case media-ipv6 case_ipv6
 run_case media-nat case_nat
 run_case media-third-host-after-latch case_third_host_after_latch

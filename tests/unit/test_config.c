@@ -196,6 +196,8 @@ static void test_defaults(void **state)
 	CHECK_EQ(cfg.media.adopt_grace_ms, m.adopt_grace_ms, "adopt_grace");
 	CHECK_EQ(cfg.media.latch, m.latch, "latch");
 	CHECK_EQ(cfg.media.strict, m.strict, "strict");
+	CHECK_EQ(cfg.media.rtp_stats, m.rtp_stats, "rtp_stats");
+	CHECK_EQ(cfg.media.rtp_stats, 1, "rtp_stats: yes by default");
 	CHECK_EQ(cfg.media.max_flows, m.max_flows, "max_flows");
 	CHECK_TRUE(cfg.media.pin_dir == cfg.pin_dir, "media.pin_dir points "
 		   "at the config's pin_dir");
@@ -249,6 +251,7 @@ static const char full_conf[] =
 	"adopt_grace = 1m\n"
 	"latch = any\n"
 	"strict = no\n"
+	"rtp_stats = no\n"
 	"max_flows = 200000\n"
 	"pin_dir = /sys/fs/bpf/xr-test\n"
 	"state_dir = /tmp/xr-state\n"
@@ -306,6 +309,7 @@ static void test_full_file(void **state)
 	CHECK_EQ(cfg.media.adopt_grace_ms, 60000, "adopt_grace");
 	CHECK_EQ(cfg.media.latch, LATCH_ANY, "latch");
 	CHECK_EQ(cfg.media.strict, 0, "strict");
+	CHECK_EQ(cfg.media.rtp_stats, 0, "rtp_stats");
 	CHECK_EQ(cfg.media.max_flows, 200000, "max_flows");
 	CHECK_STR(cfg.pin_dir, "/sys/fs/bpf/xr-test", "pin_dir");
 	CHECK_STR(cfg.media.pin_dir, "/sys/fs/bpf/xr-test", "media.pin_dir");
@@ -315,7 +319,7 @@ static void test_full_file(void **state)
 	CHECK_STR(cfg.metrics_listen, "127.0.0.1:9100", "metrics_listen");
 	CHECK_STR(cfg.ng_listen, "udp:127.0.0.1:2223", "ng_listen");
 	CHECK_EQ(cfg.log_level, LOG_DEBUG, "log_level");
-	snprintf(where, sizeof(where), "%s:34", path);
+	snprintf(where, sizeof(where), "%s:35", path);
 	CHECK_STR(cfg.source, where, "source: the last line set");
 	CHECK_EQ(config_validate(&cfg, err, sizeof(err)), 0,
 		 "the full file validates");
@@ -1126,7 +1130,7 @@ static const char *const all_keys[] = {
 	"reg_min_expires", "reg_max_expires", "max_forwards", "cdr_file",
 	"hep_collector", "hep_capture_id", "hep_auth_key",
 	"iface", "ports", "quarantine", "relatch_idle", "idle", "adopt_grace",
-	"latch", "stop_ends_calls", "strict", "max_flows", "pin_dir", "state_dir", "ctl_socket",
+	"latch", "stop_ends_calls", "strict", "rtp_stats", "max_flows", "pin_dir", "state_dir", "ctl_socket",
 	"metrics_listen", "ng_listen", "ng_allow", "log_level", "kernel_share_warn",
 };
 
