@@ -47,6 +47,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xr_ports SEC(".maps");
 
+/* The IPv4 flows of the engine's ports (see xrelay_abi.h); the loader
+ * sizes xr_fast4 to its port pools. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct xr_addr4);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_addr4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xr_fast4);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xr_fast4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XR_REASON_MAX);
@@ -102,6 +120,31 @@ static __always_inline void build_key(struct xr_flow_key *k, struct pkt *p)
 	k->proto = XR_PROTO_UDP;
 	k->local_port = p->udp->dest;
 	k->remote_port = p->udp->source;
+}
+
+/*
+ * The flow of an IPv4 packet to one of the engine's ports from that port's
+ * latched peer: the address's slot, then the port's entry, no hashing of
+ * the 5-tuple. NULL: look in xr_flows.
+ */
+static __always_inline struct xr_flow *fast4_lookup(struct pkt *p)
+{
+	__u32 daddr = p->ip4->daddr, idx;
+	struct xr_addr4 *a = bpf_map_lookup_elem(&xr_addr4, &daddr);
+	struct xr_fast4 *e;
+	__u16 off;
+
+	if (!a)
+		return NULL;
+	off = bpf_ntohs(p->udp->dest) - a->port_min;
+	if (off >= a->nports)
+		return NULL;
+	idx = a->base + off;
+	e = bpf_map_lookup_elem(&xr_fast4, &idx);
+	if (!e || !e->in_use || e->remote_addr != p->ip4->saddr ||
+	    e->remote_port != p->udp->source)
+		return NULL;
+	return &e->flow;
 }
 
 /*
@@ -356,13 +399,16 @@ static __always_inline int decide(void *ctx, void *data, void *data_end,
 	 * looked up or its RTP statistics touched. */
 	if (p->tagged && !tag_in_data_ok)
 		return XR_PASS_VLAN;
-	build_key(&k, p);
-	f = bpf_map_lookup_elem(&xr_flows, &k);
-	if (!f)
-		return miss_reason(&k, p->ip_len);
+	f = p->ip4 ? fast4_lookup(p) : NULL;
+	if (!f) {
+		build_key(&k, p);
+		f = bpf_map_lookup_elem(&xr_flows, &k);
+		if (!f)
+			return miss_reason(&k, p->ip_len);
+	}
 	if (f->flags & XR_FLOW_F_TO_USERSPACE)
 		return XR_PASS_USERSPACE;
-	if (f->family != k.family)
+	if (f->family != (p->ip4 ? XR_AF_INET : XR_AF_INET6))
 		return XR_PASS_FAMILY;
 	r = resolve_egress(ctx, in_ifindex, p, f, e);
 	if (r >= 0)

@@ -6,7 +6,8 @@
  *
  *   bench_bare flows --pin-dir DIR
  *       Prints, one a line, a --flow argument (a line of a --flows file)
- *       for each flow of xrelay's xr_flows pinned in DIR that the
+ *       for each flow of xrelay pinned in DIR (xr_flows and the in-use
+ *       entries of the IPv4 per-port array xr_fast4, if pinned) that the
  *       prototype can carry (IPv4, the egress stored in the entry,
  *       untagged, not for userspace): the same key and rewrite. xrelay also sets the TTL (64 by default,
  *       which is what bench_gen sends, so the bytes that leave are the
@@ -65,6 +66,7 @@
 #include "bench_bare.skel.h"
 #include "inet_csum.h"
 #include "xrelay_abi.h"
+#include "xr_pinned_flows.h"
 
 #define MAX_DEVS 8
 #define SELF_TEST_MAX 256 /* flows checked by BPF_PROG_TEST_RUN at most */
@@ -280,54 +282,52 @@ static const char *mac_str(const __u8 m[6], char *buf, size_t len)
 
 /* ---- flows: xrelay's entries as --flow arguments ------------------------ */
 
+struct flows_out {
+	int n, skipped;
+};
+
+static int flows_one(const struct xr_flow_key *k, const struct xr_flow *v,
+		     void *arg)
+{
+	struct flows_out *o = arg;
+	char a[4][32], m[2][20];
+	__u32 la, ra, sa, da;
+
+	if (k->family != XR_AF_INET || v->family != XR_AF_INET ||
+	    k->proto != XR_PROTO_UDP || v->vlan_id ||
+	    (v->flags & (XR_FLOW_F_FIB | XR_FLOW_F_TO_USERSPACE))) {
+		o->skipped++;
+		return 0;
+	}
+	memcpy(&la, k->local_addr, 4);
+	memcpy(&ra, k->remote_addr, 4);
+	memcpy(&sa, v->src_addr, 4);
+	memcpy(&da, v->dst_addr, 4);
+	printf("%s,%s,%s,%s,%u,%s,%s\n",
+	       ap_str(la, k->local_port, a[0], sizeof(a[0])),
+	       ap_str(ra, k->remote_port, a[1], sizeof(a[1])),
+	       ap_str(sa, v->src_port, a[2], sizeof(a[2])),
+	       ap_str(da, v->dst_port, a[3], sizeof(a[3])), v->ifindex,
+	       mac_str(v->smac, m[0], sizeof(m[0])),
+	       mac_str(v->dmac, m[1], sizeof(m[1])));
+	o->n++;
+	return 0;
+}
+
+/* xr_flows and the in-use entries of xr_fast4 (xr_pinned_flows.h). */
 static int cmd_flows(const char *pin_dir)
 {
-	struct xr_flow_key k, next;
-	struct xr_flow v;
-	char path[512], a[4][32], m[2][20];
-	void *prev = NULL;
-	int fd, n = 0, skipped = 0;
+	struct flows_out o = { 0, 0 };
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, XR_MAP_FLOWS);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fprintf(stderr, "bench_bare: %s: %s\n", path, strerror(errno));
+	if (xrp_flows_each(pin_dir, "bench_bare", flows_one, &o) < 0)
 		return 1;
-	}
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		__u32 la, ra, sa, da;
-
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		if (k.family != XR_AF_INET || v.family != XR_AF_INET ||
-		    k.proto != XR_PROTO_UDP || v.vlan_id ||
-		    (v.flags & (XR_FLOW_F_FIB | XR_FLOW_F_TO_USERSPACE))) {
-			skipped++;
-			continue;
-		}
-		memcpy(&la, k.local_addr, 4);
-		memcpy(&ra, k.remote_addr, 4);
-		memcpy(&sa, v.src_addr, 4);
-		memcpy(&da, v.dst_addr, 4);
-		printf("%s,%s,%s,%s,%u,%s,%s\n",
-		       ap_str(la, k.local_port, a[0], sizeof(a[0])),
-		       ap_str(ra, k.remote_port, a[1], sizeof(a[1])),
-		       ap_str(sa, v.src_port, a[2], sizeof(a[2])),
-		       ap_str(da, v.dst_port, a[3], sizeof(a[3])), v.ifindex,
-		       mac_str(v.smac, m[0], sizeof(m[0])),
-		       mac_str(v.dmac, m[1], sizeof(m[1])));
-		n++;
-	}
-	close(fd);
-	if (skipped)
+	if (o.skipped)
 		fprintf(stderr, "bench_bare: %d of xrelay's flows skipped (IPv6, "
 			"VLAN, FIB egress or to userspace: not for the "
-			"prototype)\n", skipped);
-	if (!n) {
+			"prototype)\n", o.skipped);
+	if (!o.n) {
 		fprintf(stderr, "bench_bare: no flow in %s the prototype can "
-			"carry\n", path);
+			"carry\n", pin_dir);
 		return 1;
 	}
 	return 0;

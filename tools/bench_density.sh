@@ -64,9 +64,11 @@
 #      stream costs it). The socket paths get one packet per stream each
 #      way.
 #   4. memory: the daemon's VmRSS before and after the calls, per call;
-#      (xrelay) kernel memory per call: the memlock of the flow and port
-#      tables (bpftool map show) per entry, times the entries a call uses
-#      (2 flows, 4 ports).
+#      (xrelay) kernel memory per call: the memlock of the IPv4 port
+#      array and the port table (bpftool map show) per entry, times the
+#      entries a call uses (4 ports each; its 2 flows live in its ports'
+#      array entries); memlock_bytes: those and the 5-tuple table (IPv6
+#      flows; preallocated).
 #   5. maximum rate: A->B over all N streams as fast as the relay takes
 #      them, WINDOWS windows of SECONDS; packets/s delivered at s0, loss
 #      (1 - delivered/sent: what the relay could not take) and the
@@ -814,17 +816,19 @@ one() {
 	fi
 	case $path in
 	xdp | tc | off)
-		if [ -e "$PIN/xr_flows" ]; then
-			m=$(for x in xr_flows xr_ports; do
+		if [ -e "$PIN/xr_fast4" ]; then
+			m=$(for x in xr_fast4 xr_ports xr_flows; do
 				bpftool map show pinned "$PIN/$x" | sed -n \
 				's/.*max_entries \([0-9]*\)  *memlock \([0-9]*\)B.*/\1 \2/p'
 			done | tr '\n' ' ')
 			# shellcheck disable=SC2086
 			set -- $m
-			echo "kmem_bytes_per_call=$(awk -v fe="$1" -v fm="$2" \
+			# IPv4: a call's flows are in its 4 ports' xr_fast4
+			# entries; xr_flows (IPv6) stays empty here
+			echo "kmem_bytes_per_call=$(awk -v ae="$1" -v am="$2" \
 				-v pe="$3" -v pm="$4" 'BEGIN { printf "%.0f",
-				2 * fm / fe + 4 * pm / pe }')" >>"$r"
-			echo "memlock_bytes=$(($2 + $4))" >>"$r"
+				4 * am / ae + 4 * pm / pe }')" >>"$r"
+			echo "memlock_bytes=$(($2 + $4 + $6))" >>"$r"
 		fi
 		;;
 	esac

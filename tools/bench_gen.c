@@ -76,7 +76,8 @@
  *       bounds; max: the top bucket seen).
  *
  *   bench_gen flows --pin-dir DIR [--rounds K]
- *       Reads xrelay's flow table pinned in DIR (xr_flows) and prints
+ *       Reads xrelay's flows pinned in DIR (xr_flows and the in-use
+ *       entries of the IPv4 per-port array xr_fast4, if pinned) and prints
  *       flows= (entries) and, with K (the frames per stream the latch
  *       phase sent), when the kernel took each flow over: the flow's
  *       kernel packet counter is what it forwarded, so the first frame it
@@ -107,6 +108,7 @@
 
 #include "inet_csum.h"
 #include "xrelay_abi.h"
+#include "xr_pinned_flows.h"
 
 #define ETH_LEN 14
 #define IP_LEN 20
@@ -947,52 +949,61 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+struct flows_acc {
+	long long rounds, nflows, none, second, cap;
+	uint64_t *first;
+	int failed;
+};
+
+static int flows_one(const struct xr_flow_key *k, const struct xr_flow *v,
+		     void *arg)
+{
+	struct flows_acc *a = arg;
+
+	(void)k;
+	if (a->rounds > 0) {
+		long long f = a->rounds - (long long)v->packets + 1;
+
+		if (a->nflows == a->cap) {
+			uint64_t *nf;
+
+			a->cap = a->cap ? a->cap * 2 : 4096;
+			nf = realloc(a->first, (size_t)a->cap * sizeof(*nf));
+			if (!nf) {
+				a->failed = 1;
+				return -1;
+			}
+			a->first = nf;
+		}
+		if (v->packets == 0)
+			a->none++;
+		if (f < 1)
+			f = 1;
+		a->first[a->nflows] = (uint64_t)f;
+		a->second += f == 2;
+	}
+	a->nflows++;
+	return 0;
+}
+
+/* Both xr_flows and the IPv4 per-port array xr_fast4 (xr_pinned_flows.h). */
 static int cmd_flows(const char *pin_dir, long long rounds)
 {
-	struct xr_flow_key k, next;
-	struct xr_flow v;
-	uint64_t *first = NULL;
-	long long nflows = 0, none = 0, second = 0, cap = 0;
-	char path[512];
-	void *prev = NULL;
-	int fd;
+	struct flows_acc a = { .rounds = rounds };
+	long long nflows, none, second;
+	uint64_t *first;
 
-	snprintf(path, sizeof(path), "%s/xr_flows", pin_dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fprintf(stderr, "bench_gen: %s: %s\n", path, strerror(errno));
+	if (xrp_flows_each(pin_dir, "bench_gen", flows_one, &a) < 0 ||
+	    a.failed) {
+		if (a.failed)
+			fprintf(stderr, "bench_gen: out of memory\n");
+		free(a.first);
 		return 1;
 	}
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		if (rounds > 0) {
-			long long f = rounds - (long long)v.packets + 1;
-
-			if (nflows == cap) {
-				uint64_t *nf;
-
-				cap = cap ? cap * 2 : 4096;
-				nf = realloc(first, (size_t)cap * sizeof(*nf));
-				if (!nf) {
-					free(first);
-					close(fd);
-					return 1;
-				}
-				first = nf;
-			}
-			if (v.packets == 0)
-				none++;
-			if (f < 1)
-				f = 1;
-			first[nflows] = (uint64_t)f;
-			second += f == 2;
-		}
-		nflows++;
-	}
-	close(fd);
+	nflows = a.nflows;
+	none = a.none;
+	second = a.second;
+	first = a.first;
 	printf("flows=%lld\n", nflows);
 	if (rounds > 0 && nflows > 0) {
 		qsort(first, (size_t)nflows, sizeof(*first), cmp_u64);

@@ -41,7 +41,8 @@
  * attempts, successes, failures by reason and status, set-up time (INVITE
  * sent -> 200 received) and BYE time (BYE sent -> 200 received) p50/p99,
  * the rate reached, the calls whose RTP went through both ways; with
- * --pin-dir also the kernel flows of the relay (entries of xr_flows, peak)
+ * --pin-dir also the kernel flows of the relay (entries of xr_flows and
+ * in-use entries of the IPv4 per-port array xr_fast4, peak)
  * and the packets the kernel forwarded (xr_stats), with --relay-pid the
  * relay's CPU time per call.
  *
@@ -88,6 +89,7 @@
 #include <bpf/libbpf.h>
 
 #include "xrelay_abi.h"
+#include "xr_pinned_flows.h"
 
 #define MAX_MSG     4096
 #define BATCH       64
@@ -1723,6 +1725,9 @@ static void read_socket(int fd)
 
 static int flows_fd = -1, stats_fd = -1, ncpus;
 static uint32_t flows_ksize;
+/* xr_addr4/xr_fast4: the IPv4 flows of the relay's own ports (absent in
+ * older pins). */
+static struct xrp_fast4 fast4 = { .addr4_fd = -1, .fast4_fd = -1 };
 
 static void kernel_open(void)
 {
@@ -1740,6 +1745,7 @@ static void kernel_open(void)
 		flows_fd = -1;
 	} else {
 		flows_ksize = info.key_size;
+		xrp_fast4_open(&fast4, O.pin_dir);
 	}
 	snprintf(path, sizeof(path), "%s/%s", O.pin_dir, XR_MAP_STATS);
 	stats_fd = bpf_obj_get(path);
@@ -1750,6 +1756,7 @@ static uint64_t flows_count(void)
 {
 	uint8_t k[256], nk[256];
 	uint64_t n = 0;
+	long long m;
 	void *prev = NULL;
 
 	if (flows_fd < 0 || flows_ksize > sizeof(k))
@@ -1759,7 +1766,8 @@ static uint64_t flows_count(void)
 		memcpy(k, nk, flows_ksize);
 		prev = k;
 	}
-	return n;
+	m = xrp_fast4_each(&fast4, NULL, NULL); /* entries in use */
+	return n + (m > 0 ? (uint64_t)m : 0);
 }
 
 /* Packets the relay's program forwarded (out of the ingress device or

@@ -214,7 +214,7 @@ static const struct cfg_key keys[] = {
 	     "Once latched, drop packets from other sources in the kernel."),
 	BOOL("rtp_stats", media.rtp_stats, "yes",
 	     "Keep RTP statistics per kernel flow (SSRC, sequence, loss, "
-	     "jitter; shown by bpftool map dump of xr_flows). About 11 ns "
+	     "jitter; shown by xrelay-fp flow-get and bpftool). About 11 ns "
 	     "of the relay's CPU per packet; no turns it off."),
 	UINT("max_flows", media.max_flows, 0, UINT32_MAX, "0",
 	     "The kernel flow table's size. 0: the BPF object's default."),

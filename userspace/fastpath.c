@@ -32,8 +32,14 @@ struct fastpath {
 	struct xrelay_bpf *skel; /* NULL when only the pinned maps are open */
 	struct bpf_link *steer;  /* sk_lookup, attached to our netns */
 	int flows_fd, ports_fd, stats_fd, dir_stats_fd;
+	int addr4_fd, fast4_fd; /* -1: none (pins of an older version) */
+	struct fastpath_addr4 addr4[FASTPATH_MAX_ADDR4];
+	int naddr4;
+	__u32 fast4_size;
 	int ncpus;
 };
+
+static void fast4_read_layout(struct fastpath *fp);
 
 static const char *const mode_names[] = {
 	[ATTACH_OFF] = "off",
@@ -103,6 +109,7 @@ static struct fastpath *fastpath_new(void)
 	if (!fp)
 		return NULL;
 	fp->flows_fd = fp->ports_fd = fp->stats_fd = fp->dir_stats_fd = -1;
+	fp->addr4_fd = fp->fast4_fd = -1;
 	fp->ncpus = libbpf_num_possible_cpus();
 	return fp;
 }
@@ -170,6 +177,9 @@ int fastpath_load(struct fastpath **fpp, const struct fastpath_opts *o,
 		bpf_map__set_max_entries(fp->skel->maps.xr_flows, o->max_flows);
 	if (o && o->max_ports)
 		bpf_map__set_max_entries(fp->skel->maps.xr_ports, o->max_ports);
+	if (o && o->fast4_entries)
+		bpf_map__set_max_entries(fp->skel->maps.xr_fast4,
+					 o->fast4_entries);
 	rc = xrelay_bpf__load(fp->skel);
 	if (rc) {
 		if (rc == -EPERM)
@@ -188,6 +198,9 @@ int fastpath_load(struct fastpath **fpp, const struct fastpath_opts *o,
 	fp->ports_fd = bpf_map__fd(fp->skel->maps.xr_ports);
 	fp->stats_fd = bpf_map__fd(fp->skel->maps.xr_stats);
 	fp->dir_stats_fd = bpf_map__fd(fp->skel->maps.xr_dir_stats);
+	fp->addr4_fd = bpf_map__fd(fp->skel->maps.xr_addr4);
+	fp->fast4_fd = bpf_map__fd(fp->skel->maps.xr_fast4);
+	fast4_read_layout(fp);
 	*fpp = fp;
 	return 0;
 fail:
@@ -216,6 +229,9 @@ int fastpath_open_pinned(struct fastpath **fpp, const char *pin_dir,
 	fp->stats_fd = open_pin(pin, XR_MAP_STATS);
 	/* Optional: pins made before per-direction counters have none. */
 	fp->dir_stats_fd = open_pin(pin, XR_MAP_DIR_STATS);
+	fp->addr4_fd = open_pin(pin, XR_MAP_ADDR4);   /* optional too */
+	fp->fast4_fd = open_pin(pin, XR_MAP_FAST4);
+	fast4_read_layout(fp);
 	if (fp->flows_fd < 0 || fp->ports_fd < 0 || fp->stats_fd < 0) {
 		int rc = -errno;
 
@@ -245,6 +261,10 @@ void fastpath_close(struct fastpath *fp)
 			close(fp->stats_fd);
 		if (fp->dir_stats_fd >= 0)
 			close(fp->dir_stats_fd);
+		if (fp->addr4_fd >= 0)
+			close(fp->addr4_fd);
+		if (fp->fast4_fd >= 0)
+			close(fp->fast4_fd);
 	}
 	free(fp);
 }
@@ -252,7 +272,8 @@ void fastpath_close(struct fastpath *fp)
 int fastpath_unpin(const char *pin_dir)
 {
 	static const char *const maps[] = { XR_MAP_FLOWS, XR_MAP_PORTS,
-					    XR_MAP_STATS, XR_MAP_DIR_STATS };
+					    XR_MAP_STATS, XR_MAP_DIR_STATS,
+					    XR_MAP_ADDR4, XR_MAP_FAST4 };
 	const char *pin = pin_dir ? pin_dir : XR_PIN_DIR_DEFAULT;
 	char path[512];
 	int rc = 0;
@@ -427,27 +448,190 @@ int fastpath_detach(int ifindex, enum attach_mode mode)
 	return -EINVAL;
 }
 
+/* ---- IPv4 flows of the engine's ports: xr_fast4 ----------------------------- */
+
+/* The pinned layout (what xr_addr4 holds), into fp. */
+static void fast4_read_layout(struct fastpath *fp)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), k, prev;
+	int first = 1;
+
+	fp->naddr4 = 0;
+	fp->fast4_size = 0;
+	if (fp->addr4_fd < 0 || fp->fast4_fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fp->fast4_fd, &info, &len) == 0)
+		fp->fast4_size = info.max_entries;
+	while (fp->naddr4 < FASTPATH_MAX_ADDR4 &&
+	       bpf_map_get_next_key(fp->addr4_fd, first ? NULL : &prev, &k) == 0) {
+		struct fastpath_addr4 *e = &fp->addr4[fp->naddr4];
+
+		first = 0;
+		prev = k;
+		e->addr = k;
+		if (bpf_map_lookup_elem(fp->addr4_fd, &k, &e->slot) == 0)
+			fp->naddr4++;
+	}
+}
+
+/* k's entry in xr_fast4: 0 and *idx, or -1 (not one of its ports). */
+static int fast4_index(const struct fastpath *fp, const struct xr_flow_key *k,
+		       __u32 *idx)
+{
+	__u32 addr;
+
+	if (k->family != XR_AF_INET || fp->fast4_fd < 0)
+		return -1;
+	memcpy(&addr, k->local_addr, 4);
+	for (int i = 0; i < fp->naddr4; i++) {
+		const struct xr_addr4 *s = &fp->addr4[i].slot;
+		__u16 off = (__u16)(ntohs(k->local_port) - s->port_min);
+
+		if (fp->addr4[i].addr != addr)
+			continue;
+		if (off >= s->nports || s->base + off >= fp->fast4_size)
+			return -1;
+		*idx = s->base + off;
+		return 0;
+	}
+	return -1;
+}
+
+/* The entry at idx, if it holds k's flow (its peer is k's remote). */
+static int fast4_get(const struct fastpath *fp, __u32 idx,
+		     const struct xr_flow_key *k, struct xr_fast4 *e)
+{
+	if (bpf_map_lookup_elem(fp->fast4_fd, &idx, e))
+		return -errno;
+	if (!e->in_use || memcmp(&e->remote_addr, k->remote_addr, 4) ||
+	    e->remote_port != k->remote_port)
+		return -ENOENT;
+	return 0;
+}
+
+int fastpath_fast4_layout(struct fastpath *fp, const struct fastpath_addr4 *a,
+			  int n)
+{
+	struct xr_fast4 e, zero = { 0 };
+	int same = n == fp->naddr4;
+
+	if (fp->addr4_fd < 0 || fp->fast4_fd < 0 || n > FASTPATH_MAX_ADDR4)
+		return -EINVAL;
+	for (int i = 0; same && i < n; i++) {
+		int found = 0;
+
+		for (int j = 0; j < fp->naddr4; j++)
+			found |= a[i].addr == fp->addr4[j].addr &&
+				 !memcmp(&a[i].slot, &fp->addr4[j].slot,
+					 sizeof(a[i].slot));
+		same = found;
+	}
+	if (same)
+		return 0;
+	/* Another layout: every entry would be another port's. */
+	for (__u32 i = 0; i < fp->fast4_size; i++)
+		if (bpf_map_lookup_elem(fp->fast4_fd, &i, &e) == 0 && e.in_use)
+			bpf_map_update_elem(fp->fast4_fd, &i, &zero, BPF_ANY);
+	for (int j = 0; j < fp->naddr4; j++)
+		bpf_map_delete_elem(fp->addr4_fd, &fp->addr4[j].addr);
+	for (int i = 0; i < n; i++)
+		if (bpf_map_update_elem(fp->addr4_fd, &a[i].addr, &a[i].slot,
+					BPF_ANY))
+			return -errno;
+	fast4_read_layout(fp);
+	return 0;
+}
+
+/* ---- flows -------------------------------------------------------------------------- */
+
 int fastpath_flow_put(struct fastpath *fp, const struct xr_flow_key *k,
 		      const struct xr_flow *v)
 {
+	struct xr_fast4 e = { 0 };
+	__u32 idx;
+
+	if (fast4_index(fp, k, &idx) == 0) {
+		memcpy(&e.remote_addr, k->remote_addr, 4);
+		e.remote_port = k->remote_port;
+		e.in_use = 1;
+		e.flow = *v;
+		if (bpf_map_update_elem(fp->fast4_fd, &idx, &e, BPF_ANY))
+			return -errno;
+		bpf_map_delete_elem(fp->flows_fd, k); /* one place only */
+		return 0;
+	}
 	return bpf_map_update_elem(fp->flows_fd, k, v, BPF_ANY) ? -errno : 0;
 }
 
 int fastpath_flow_get(struct fastpath *fp, const struct xr_flow_key *k,
 		      struct xr_flow *v)
 {
+	struct xr_fast4 e;
+	__u32 idx;
+
+	if (fast4_index(fp, k, &idx) == 0 && fast4_get(fp, idx, k, &e) == 0) {
+		*v = e.flow;
+		return 0;
+	}
 	return bpf_map_lookup_elem(fp->flows_fd, k, v) ? -errno : 0;
 }
 
 int fastpath_flow_del(struct fastpath *fp, const struct xr_flow_key *k)
 {
+	struct xr_fast4 e, zero = { 0 };
+	__u32 idx;
+
+	if (fast4_index(fp, k, &idx) == 0 && fast4_get(fp, idx, k, &e) == 0)
+		return bpf_map_update_elem(fp->fast4_fd, &idx, &zero, BPF_ANY) ?
+			       -errno : 0;
 	return bpf_map_delete_elem(fp->flows_fd, k) ? -errno : 0;
 }
 
+/* The key of xr_fast4's entry idx (in use), or -1. */
+static int fast4_key(const struct fastpath *fp, __u32 idx,
+		     struct xr_flow_key *k)
+{
+	struct xr_fast4 e;
+
+	if (bpf_map_lookup_elem(fp->fast4_fd, &idx, &e) || !e.in_use)
+		return -1;
+	for (int i = 0; i < fp->naddr4; i++) {
+		const struct xr_addr4 *s = &fp->addr4[i].slot;
+
+		if (idx < s->base || idx - s->base >= s->nports)
+			continue;
+		memset(k, 0, sizeof(*k));
+		memcpy(k->local_addr, &fp->addr4[i].addr, 4);
+		memcpy(k->remote_addr, &e.remote_addr, 4);
+		k->local_port = htons((__u16)(s->port_min + (idx - s->base)));
+		k->remote_port = e.remote_port;
+		k->family = XR_AF_INET;
+		k->proto = XR_PROTO_UDP;
+		return 0;
+	}
+	return -1;
+}
+
+/* xr_flows' keys, then xr_fast4's entries in use, in index order. */
 int fastpath_flow_next(struct fastpath *fp, const struct xr_flow_key *prev,
 		       struct xr_flow_key *next)
 {
-	return bpf_map_get_next_key(fp->flows_fd, prev, next) ? -errno : 0;
+	struct xr_fast4 e;
+	__u32 idx = 0;
+
+	if (prev && fast4_index(fp, prev, &idx) == 0 &&
+	    fast4_get(fp, idx, prev, &e) == 0) {
+		idx++; /* in the array already */
+	} else {
+		if (bpf_map_get_next_key(fp->flows_fd, prev, next) == 0)
+			return 0;
+		idx = 0;
+	}
+	for (; fp->fast4_fd >= 0 && idx < fp->fast4_size; idx++)
+		if (fast4_key(fp, idx, next) == 0)
+			return 0;
+	return -ENOENT;
 }
 
 int fastpath_port_put(struct fastpath *fp, const struct xr_port_key *k,

@@ -31,6 +31,7 @@ struct fastpath_opts {
 	__u32 max_ports;     /* 0: the object's default */
 	__u8 ttl;            /* 0: 64 */
 	__u64 sample_ns;     /* 0: the object's default (100 ms) */
+	__u32 fast4_entries; /* xr_fast4's size (see fastpath_fast4_layout) */
 };
 
 struct fastpath;
@@ -79,6 +80,22 @@ int fastpath_port_del(struct fastpath *fp, const struct xr_port_key *k);
 /* Iterate flow keys: start with prev = NULL; returns 0, or -ENOENT at end. */
 int fastpath_flow_next(struct fastpath *fp, const struct xr_flow_key *prev,
 		       struct xr_flow_key *next);
+
+/*
+ * The IPv4 addresses whose ports have an entry each in xr_fast4 (see
+ * xrelay_abi.h): IPv4 flows of those ports are kept there, not in
+ * xr_flows, by fastpath_flow_put/get/del/next, so that the program finds
+ * them without hashing. A layout other than the pinned one (the pools
+ * changed) clears the array first: its entries would be other ports'.
+ * n at most FASTPATH_MAX_ADDR4; base + nports within fast4_entries.
+ */
+#define FASTPATH_MAX_ADDR4 64
+struct fastpath_addr4 {
+	__u32 addr; /* network order */
+	struct xr_addr4 slot;
+};
+int fastpath_fast4_layout(struct fastpath *fp, const struct fastpath_addr4 *a,
+			  int n);
 
 /* Per-reason counters summed over CPUs. out has XR_REASON_MAX entries. */
 int fastpath_stats(struct fastpath *fp, struct xr_stat *out);

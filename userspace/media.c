@@ -155,6 +155,34 @@ struct addrpool *pool_by_addr(struct media_engine *me,
 
 /* ---- attach ------------------------------------------------------------------ */
 
+/* The IPv4 pools' place in xr_fast4: one entry per port, pool after pool
+ * (at most 65,535 ports each: the rest of a wider range goes through
+ * xr_flows). Returns the entries needed. */
+static __u32 fast4_plan(const struct media_engine *me,
+			struct fastpath_addr4 *a, int *n)
+{
+	unsigned span = me->cfg.port_max - me->cfg.port_min + 1;
+	__u32 base = 0;
+
+	if (span > 65535)
+		span = 65535;
+	*n = 0;
+	for (int i = 0; i < me->npools && *n < FASTPATH_MAX_ADDR4; i++) {
+		const struct sockaddr_in *s4 =
+			(const struct sockaddr_in *)&me->pools[i].addr;
+
+		if (s4->sin_family != AF_INET)
+			continue;
+		a[*n] = (struct fastpath_addr4){
+			.addr = s4->sin_addr.s_addr,
+			.slot = { .base = base, .port_min = me->cfg.port_min,
+				  .nports = (__u16)span } };
+		base += span;
+		(*n)++;
+	}
+	return base;
+}
+
 static int attach_all(struct media_engine *me, char *err, size_t errlen)
 {
 	struct fastpath_opts o = { .pin_dir = me->pin_dir,
@@ -164,7 +192,8 @@ static int attach_all(struct media_engine *me, char *err, size_t errlen)
 	 * object's 65536, so that the pools and not the maps bound calls. */
 	uint64_t ports = (uint64_t)me->npools *
 			 (me->cfg.port_max - me->cfg.port_min + 1);
-	int want_bpf = 0, rc;
+	struct fastpath_addr4 a4[FASTPATH_MAX_ADDR4];
+	int want_bpf = 0, rc, n4;
 	char e[512];
 
 	if (ports > 65536) {
@@ -172,6 +201,9 @@ static int attach_all(struct media_engine *me, char *err, size_t errlen)
 		if (!o.max_flows)
 			o.max_flows = o.max_ports;
 	}
+	o.fast4_entries = fast4_plan(me, a4, &n4);
+	if (!o.fast4_entries)
+		o.fast4_entries = 1;
 
 	for (int i = 0; i < me->cfg.nifaces; i++) {
 		me->ifindex[i] = (int)if_nametoindex(me->cfg.ifaces[i].name);
@@ -195,6 +227,10 @@ static int attach_all(struct media_engine *me, char *err, size_t errlen)
 			"in the kernel)");
 		return 0;
 	}
+	if (fastpath_fast4_layout(me->fp, a4, n4))
+		log_warn("media: the IPv4 port table could not be set up: "
+			 "IPv4 flows go through the 5-tuple table (slower at "
+			 "scale)");
 	for (int i = 0; i < me->cfg.nifaces; i++) {
 		enum attach_mode m = me->cfg.ifaces[i].mode;
 

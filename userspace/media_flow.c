@@ -287,34 +287,67 @@ static int keys_add(struct gc_keys *l, const void *key, size_t ksz)
 _Static_assert(sizeof(struct xr_flow_key) <= 64 &&
 	       sizeof(struct xr_port_key) <= 64, "key buffers");
 
-/* Every key of map fd that known() does not claim, into l. */
-static void keys_unknown(struct media_engine *me, int fd, size_t ksz,
-			 int (*known)(struct media_engine *, const void *),
+/* The two tables the GC looks at, through one pair of calls each: flows
+ * through fastpath (xr_flows and, for IPv4, xr_fast4), ports by their map. */
+struct gc_table {
+	size_t ksz;
+	int (*next)(struct fastpath *fp, const void *prev, void *next);
+	int (*del)(struct fastpath *fp, const void *key);
+	int (*known)(struct media_engine *me, const void *key);
+};
+
+static int flow_next_(struct fastpath *fp, const void *prev, void *next)
+{
+	return fastpath_flow_next(fp, prev, next);
+}
+
+static int flow_del_(struct fastpath *fp, const void *key)
+{
+	return fastpath_flow_del(fp, key);
+}
+
+static int port_next_(struct fastpath *fp, const void *prev, void *next)
+{
+	return bpf_map_get_next_key(fastpath_ports_fd(fp), prev, next) ?
+		       -errno : 0;
+}
+
+static int port_del_(struct fastpath *fp, const void *key)
+{
+	return fastpath_port_del(fp, key);
+}
+
+static const struct gc_table gc_flows = {
+	sizeof(struct xr_flow_key), flow_next_, flow_del_, flow_known };
+static const struct gc_table gc_ports = {
+	sizeof(struct xr_port_key), port_next_, port_del_, port_known };
+
+/* Every key of t that t->known() does not claim, into l. */
+static void keys_unknown(struct media_engine *me, const struct gc_table *t,
 			 struct gc_keys *l)
 {
 	uint64_t prev[8], cur[8]; /* any key fits, aligned for known() */
+	size_t ksz = t->ksz;
 	int first = 1;
 
-	while (fd >= 0 &&
-	       bpf_map_get_next_key(fd, first ? NULL : prev, cur) == 0) {
+	while (t->next(me->fp, first ? NULL : prev, cur) == 0) {
 		first = 0;
 		memcpy(prev, cur, ksz);
-		if (!known(me, cur) && keys_add(l, cur, ksz) < 0)
+		if (!t->known(me, cur) && keys_add(l, cur, ksz) < 0)
 			break; /* out of memory: these for now */
 	}
 }
 
-/* Delete the keys of l that known() still does not claim; empties l. */
-static uint64_t keys_sweep(struct media_engine *me, int fd, size_t ksz,
-			   int (*known)(struct media_engine *, const void *),
+/* Delete the keys of l that t->known() still does not claim; empties l. */
+static uint64_t keys_sweep(struct media_engine *me, const struct gc_table *t,
 			   struct gc_keys *l)
 {
 	uint64_t removed = 0, key[8];
 
 	for (size_t i = 0; i < l->n; i++) {
-		memcpy(key, l->keys + i * ksz, ksz);
-		if (!known(me, key))
-			removed += bpf_map_delete_elem(fd, key) == 0;
+		memcpy(key, l->keys + i * t->ksz, t->ksz);
+		if (!t->known(me, key))
+			removed += t->del(me->fp, key) == 0;
 	}
 	free(l->keys);
 	*l = (struct gc_keys){ 0 };
@@ -360,10 +393,8 @@ int gc_collect_unknown(struct media_engine *me)
 {
 	if (!me->fp)
 		return 0;
-	keys_unknown(me, fastpath_flows_fd(me->fp), sizeof(struct xr_flow_key),
-		     flow_known, &me->gc_flow_keys);
-	keys_unknown(me, fastpath_ports_fd(me->fp), sizeof(struct xr_port_key),
-		     port_known, &me->gc_port_keys);
+	keys_unknown(me, &gc_flows, &me->gc_flow_keys);
+	keys_unknown(me, &gc_ports, &me->gc_port_keys);
 	for (size_t i = 0; i < me->gc_port_keys.n; i++)
 		port_hold(me, (const struct xr_port_key *)me->gc_port_keys.keys + i);
 	if (me->nheld)
@@ -386,12 +417,8 @@ void flow_gc_unknown(struct media_engine *me)
 	me->held = NULL;
 	me->nheld = 0;
 	if (me->fp) {
-		f = keys_sweep(me, fastpath_flows_fd(me->fp),
-			       sizeof(struct xr_flow_key), flow_known,
-			       &me->gc_flow_keys);
-		p = keys_sweep(me, fastpath_ports_fd(me->fp),
-			       sizeof(struct xr_port_key), port_known,
-			       &me->gc_port_keys);
+		f = keys_sweep(me, &gc_flows, &me->gc_flow_keys);
+		p = keys_sweep(me, &gc_ports, &me->gc_port_keys);
 	}
 	me->gc_flows += f;
 	me->gc_ports += p;

@@ -507,8 +507,13 @@ case_attach_off() {
 }
 
 # map_count MAP: the number of entries of a pinned map of this run (its
-# BTF-formatted dump has one "key" per entry).
+# BTF-formatted dump has one "key" per entry); for xr_flows, the flows
+# (xrelay-fp flow-list: those of xr_flows and the IPv4 ones of xr_fast4).
 map_count() {
+	if [ "$1" = xr_flows ]; then
+		fpx rly flow-list | tail -n +2 | grep -c .
+		return 0
+	fi
 	bpftool map dump pinned "$PIN/$1" | grep -c '"key":'
 }
 
