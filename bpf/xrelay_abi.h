@@ -118,10 +118,20 @@ struct xr_flow {
  * Value of xr_addr4 (hash; key: an IPv4 relay address, __u32 in network
  * order): where that address's ports sit in xr_fast4.
  */
+#define XR_FAST4_ADDRS 16 /* IPv4 addresses the program scans (the rest: xr_flows) */
+
 struct xr_addr4 {
 	__u32 base;     /* the index of port_min's entry */
 	__u16 port_min; /* host order */
 	__u16 nports;   /* ports port_min .. port_min + nports - 1 */
+};
+
+/* The program's copy of xr_addr4 (a global of its own, set by the loader):
+ * scanning a few addresses is cheaper than a hash lookup per packet. */
+struct xr_fast4_cfg {
+	__u32 n;
+	__u32 addr[XR_FAST4_ADDRS];
+	struct xr_addr4 slot[XR_FAST4_ADDRS];
 };
 
 /*

@@ -510,6 +510,26 @@ static int fast4_get(const struct fastpath *fp, __u32 idx,
 	return 0;
 }
 
+/* The program's copy of the layout (its .bss), when this handle loaded it;
+ * beyond XR_FAST4_ADDRS addresses the rest go through xr_flows. */
+static void fast4_set_program(struct fastpath *fp,
+			      const struct fastpath_addr4 *a, int n)
+{
+	struct xr_fast4_cfg *c;
+
+	if (!fp->skel || !fp->skel->bss)
+		return;
+	c = &fp->skel->bss->fast4_cfg;
+	c->n = 0; /* no half-written entry is ever scanned */
+	__sync_synchronize();
+	for (int i = 0; i < n && i < XR_FAST4_ADDRS; i++) {
+		c->addr[i] = a[i].addr;
+		c->slot[i] = a[i].slot;
+	}
+	__sync_synchronize();
+	c->n = (__u32)(n < XR_FAST4_ADDRS ? n : XR_FAST4_ADDRS);
+}
+
 int fastpath_fast4_layout(struct fastpath *fp, const struct fastpath_addr4 *a,
 			  int n)
 {
@@ -527,6 +547,7 @@ int fastpath_fast4_layout(struct fastpath *fp, const struct fastpath_addr4 *a,
 					 sizeof(a[i].slot));
 		same = found;
 	}
+	fast4_set_program(fp, a, n);
 	if (same)
 		return 0;
 	/* Another layout: every entry would be another port's. */
