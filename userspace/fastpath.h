@@ -89,7 +89,10 @@ int fastpath_flow_next(struct fastpath *fp, const struct xr_flow_key *prev,
  * changed) clears the array first: its entries would be other ports'.
  * n at most FASTPATH_MAX_ADDR4; base + nports within fast4_entries.
  */
-#define FASTPATH_MAX_ADDR4 64
+/* The program scans its own copy of at most this many (xrelay_abi.h):
+ * the layout holds no more, so every address in it is one the program
+ * finds; the pools' further addresses keep their flows in xr_flows. */
+#define FASTPATH_MAX_ADDR4 XR_FAST4_ADDRS
 struct fastpath_addr4 {
 	__u32 addr; /* network order */
 	struct xr_addr4 slot;

@@ -156,8 +156,9 @@ struct addrpool *pool_by_addr(struct media_engine *me,
 /* ---- attach ------------------------------------------------------------------ */
 
 /* The IPv4 pools' place in xr_fast4: one entry per port, pool after pool
- * (at most 65,535 ports each: the rest of a wider range goes through
- * xr_flows). Returns the entries needed. */
+ * (the first FASTPATH_MAX_ADDR4 IPv4 addresses, at most 65,535 ports each:
+ * further addresses and the rest of a wider range go through xr_flows).
+ * Returns the entries needed. */
 static __u32 fast4_plan(const struct media_engine *me,
 			struct fastpath_addr4 *a, int *n)
 {
