@@ -115,6 +115,10 @@ static int set_addr_port(struct xr_config *c, const struct cfg_key *k,
 #define CUSTOM(n, fn, l, cnt, a, e, d, h) \
 	{ .name = n, .type = K_CUSTOM, .set = fn, .list = l, .count_off = cnt, \
 	  .arg = a, .expect = e, .def = d, .help = h }
+/* A string field, "" by default, whose syntax fn checks before storing. */
+#define CUSTOM_STR(n, f, fn, a, e, h) \
+	{ .name = n, .type = K_CUSTOM, .set = fn, .off = FIELD(f), \
+	  .size = FSIZE(f), .arg = a, .def = "", .expect = e, .help = h }
 
 static const struct cfg_key keys[] = {
 	/* SIP */
@@ -166,14 +170,12 @@ static const struct cfg_key keys[] = {
 	     "The Max-Forwards of the requests we send on the B leg."),
 	STR("cdr_file", cdr_file, "PATH", "",
 	    "Call records are appended here; empty: no records."),
-	{ .name = "hep_collector", .type = K_CUSTOM, .set = set_addr_port,
-	  .off = FIELD(hep_collector), .size = FSIZE(hep_collector),
-	  .arg = "ADDR:PORT", .def = "",
-	  .expect = "ADDR:PORT with an IP address, e.g. 10.0.0.7:9060 or "
-		    "[2001:db8::7]:9060, or empty",
-	  .help = "Every SIP message sent and received is copied here in "
-		  "HEPv3 over UDP (Homer); B-leg messages carry the A leg's "
-		  "Call-ID as correlation id. Empty: off." },
+	CUSTOM_STR("hep_collector", hep_collector, set_addr_port, "ADDR:PORT",
+		   "ADDR:PORT with an IP address, e.g. 10.0.0.7:9060 or "
+		   "[2001:db8::7]:9060, or empty",
+		   "Every SIP message sent and received is copied here in "
+		   "HEPv3 over UDP (Homer); B-leg messages carry the A leg's "
+		   "Call-ID as correlation id. Empty: off."),
 	UINT("hep_capture_id", hep_capture_id, 0, UINT32_MAX, "2001",
 	     "The capture agent id in each HEP packet."),
 	STR("hep_auth_key", hep_auth_key, "KEY", "",
@@ -227,23 +229,19 @@ static const struct cfg_key keys[] = {
 	/* operations */
 	STR("ctl_socket", ctl_socket, "PATH", "/run/xrelay/xrelayd.sock",
 	    "The UNIX socket xrelayctl talks to."),
-	{ .name = "metrics_listen", .type = K_CUSTOM, .set = set_addr_port,
-	  .off = FIELD(metrics_listen), .size = FSIZE(metrics_listen),
-	  .arg = "ADDR:PORT", .def = "",
-	  .expect = "ADDR:PORT with an IP address, e.g. 127.0.0.1:9642 or "
-		    "[::1]:9642, or empty",
-	  .help = "Prometheus metrics over HTTP here (GET /metrics); empty: "
-		  "off." },
-	{ .name = "ng_listen", .type = K_CUSTOM, .set = set_ng_listen,
-	  .off = FIELD(ng_listen), .size = FSIZE(ng_listen),
-	  .arg = "PROTO:ADDR:PORT", .def = "",
-	  .expect = "udp:ADDR:PORT or tcp:ADDR:PORT, several separated by "
-		    "commas, a port alone meaning 127.0.0.1, e.g. "
-		    "udp:127.0.0.1:2223; or empty",
-	  .help = "rtpengine's ng control protocol here, for the rtpengine "
-		  "module of Kamailio or OpenSIPS: udp: or tcp:, several "
-		  "separated by commas; a port alone is on 127.0.0.1. Empty: "
-		  "off." },
+	CUSTOM_STR("metrics_listen", metrics_listen, set_addr_port, "ADDR:PORT",
+		   "ADDR:PORT with an IP address, e.g. 127.0.0.1:9642 or "
+		   "[::1]:9642, or empty",
+		   "Prometheus metrics over HTTP here (GET /metrics); empty: "
+		   "off."),
+	CUSTOM_STR("ng_listen", ng_listen, set_ng_listen, "PROTO:ADDR:PORT",
+		   "udp:ADDR:PORT or tcp:ADDR:PORT, several separated by "
+		   "commas, a port alone meaning 127.0.0.1, e.g. "
+		   "udp:127.0.0.1:2223; or empty",
+		   "rtpengine's ng control protocol here, for the rtpengine "
+		   "module of Kamailio or OpenSIPS: udp: or tcp:, several "
+		   "separated by commas; a port alone is on 127.0.0.1. Empty: "
+		   "off."),
 	LIST("ng_allow", ng_allow, nng_allow, L_NG_ALLOW, check_ng_allow,
 	     "ADDR[/LEN]", "an IP address or a prefix, e.g. 192.0.2.10 or "
 	     "10.0.0.0/8",
@@ -613,7 +611,8 @@ static void list_clear(struct xr_config *c, const struct cfg_key *k)
 
 /* ---- the keys with a syntax of their own --------------------------------------- */
 
-/* A TCP listen address with a port, or "" (off); stored as written. */
+/* An IP address with a port (metrics_listen, hep_collector), or "" (off);
+ * stored as written. */
 static int set_addr_port(struct xr_config *c, const struct cfg_key *k,
 			 const char *v, char *why, size_t whylen)
 {

@@ -26,8 +26,8 @@ void ob_printf(struct outbuf *o, const char *fmt, ...)
 void ob_put(struct outbuf *o, const void *buf, size_t len);
 void ob_puts(struct outbuf *o, const char *s);
 /* s as a JSON string, quotes included: '"', '\\', newline, CR and tab as
- * their short escapes; other bytes that are not printable ASCII or valid
- * UTF-8 come out as \u00XX escapes of each byte. NULL: null. */
+ * their short escapes, other control bytes as \u00XX; a byte >= 0x80 that
+ * is not part of valid UTF-8 becomes U+FFFD. NULL: null. */
 void ob_json_str(struct outbuf *o, const char *s);
 /* The same for len bytes that may hold NULs (\u0000). */
 void ob_json_strn(struct outbuf *o, const char *s, size_t len);
