@@ -63,16 +63,13 @@
 #include <bpf/libbpf.h>
 
 #include "bench_bare.h"
+#include "bench_util.h"
 #include "bench_bare.skel.h"
-#include "inet_csum.h"
 #include "xrelay_abi.h"
 #include "xr_pinned_flows.h"
 
 #define MAX_DEVS 8
 #define SELF_TEST_MAX 256 /* flows checked by BPF_PROG_TEST_RUN at most */
-#define ETH_LEN 14
-#define IP_LEN 20
-#define UDP_LEN 8
 #define PAYLOAD 172 /* RTP header + 160 bytes of G.711: a 214-byte frame */
 #define FRAME_LEN (ETH_LEN + IP_LEN + UDP_LEN + PAYLOAD)
 
@@ -107,45 +104,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 	if (level == LIBBPF_DEBUG && !verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-/* "A.B.C.D:PORT" into network-order address and port. */
-static int parse_ap(const char *s, size_t len, __u32 *addr, __u16 *port)
-{
-	char buf[64], *colon, *end;
-	unsigned long p;
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	colon = strrchr(buf, ':');
-	if (!colon)
-		return -1;
-	*colon = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (*end || end == colon + 1 || p == 0 || p > 65535)
-		return -1;
-	if (inet_pton(AF_INET, buf, addr) != 1)
-		return -1;
-	*port = htons((__u16)p);
-	return 0;
-}
-
-static int parse_mac(const char *s, size_t len, __u8 mac[6])
-{
-	char buf[32];
-	int n = 0;
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	if (sscanf(buf, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &mac[0],
-		   &mac[1], &mac[2], &mac[3], &mac[4], &mac[5], &n) != 6 ||
-	    buf[n])
-		return -1;
-	return 0;
 }
 
 /* OUT-IF: a name here, or a number that must be an ifindex here. */
@@ -340,34 +298,12 @@ static int cmd_flows(const char *pin_dir)
 static void build_frame(__u8 *f, const __u8 *smac, const __u8 *dmac,
 			__u32 sa, __u16 sp, __u32 da, __u16 dp, int udp_csum)
 {
-	__u8 *ip = f + ETH_LEN, *udp = ip + IP_LEN, *rtp = udp + UDP_LEN;
-	__u16 v;
+	__u8 *rtp = frame_headers(f, smac, dmac, sa, sp, da, dp, PAYLOAD);
 
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x08, f[13] = 0x00;
-	memset(ip, 0, IP_LEN);
-	ip[0] = 0x45;
-	v = htons(IP_LEN + UDP_LEN + PAYLOAD);
-	memcpy(ip + 2, &v, 2);
-	ip[6] = 0x40; /* DF */
-	ip[8] = 64;   /* TTL, as bench_gen's */
-	ip[9] = 17;
-	memcpy(ip + 12, &sa, 4);
-	memcpy(ip + 16, &da, 4);
-	v = inet_csum_fold(inet_csum_add(0, ip, IP_LEN));
-	memcpy(ip + 10, &v, 2);
-	memcpy(udp, &sp, 2);
-	memcpy(udp + 2, &dp, 2);
-	v = htons(UDP_LEN + PAYLOAD);
-	memcpy(udp + 4, &v, 2);
-	memset(udp + 6, 0, 2);
 	memset(rtp, 0xff, PAYLOAD);
 	rtp[0] = 0x80, rtp[1] = 0, rtp[2] = 0x12, rtp[3] = 0x34;
-	if (udp_csum) {
-		v = inet_udp_csum(&sa, &da, 4, udp, UDP_LEN + PAYLOAD);
-		memcpy(udp + 6, &v, 2);
-	}
+	if (udp_csum)
+		frame_udp_csum(f, PAYLOAD);
 }
 
 /*

@@ -106,13 +106,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "inet_csum.h"
+#include "bench_util.h"
 #include "xrelay_abi.h"
 #include "xr_pinned_flows.h"
 
-#define ETH_LEN 14
-#define IP_LEN 20
-#define UDP_LEN 8
 #define RTP_LEN 12
 #define MAX_PAYLOAD 1400
 #define XDP_DROP_ 1
@@ -186,20 +183,6 @@ static uint32_t chunk_next(uint32_t sent, long long dt, long long left)
 		      (double)(left < CHUNK_NS ? left : CHUNK_NS);
 
 	return want < 256 ? 256 : want > 4e6 ? 4000000 : (uint32_t)want;
-}
-
-static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src,
-			    int16_t off, int32_t imm)
-{
-	struct bpf_insn i;
-
-	memset(&i, 0, sizeof(i));
-	i.code = code;
-	i.dst_reg = dst & 0xf;
-	i.src_reg = src & 0xf;
-	i.off = off;
-	i.imm = imm;
-	return i;
 }
 
 /* A 64-bit load of a map's fd (two instructions). */
@@ -447,77 +430,23 @@ static int load_prog(const uint8_t *hdr, size_t hlen)
 	return fd;
 }
 
-static int parse_mac(const char *s, uint8_t *mac)
-{
-	unsigned m[6];
-	char end;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3],
-		   &m[4], &m[5], &end) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (m[i] > 255)
-			return -1;
-		mac[i] = (uint8_t)m[i];
-	}
-	return 0;
-}
-
-/* "a.b.c.d:port" -> address and port in network order. */
-static int parse_ap(const char *s, struct in_addr *a, uint16_t *port)
-{
-	char buf[64], *c;
-	long p;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	c = strrchr(buf, ':');
-	if (!c)
-		return -1;
-	*c++ = 0;
-	p = strtol(c, &c, 10);
-	if (*c || p < 1 || p > 65535 || inet_pton(AF_INET, buf, a) != 1)
-		return -1;
-	*port = htons((uint16_t)p);
-	return 0;
-}
-
 /* An Ethernet/IPv4/UDP/RTP frame with every checksum right; its length. */
 static size_t build_frame(uint8_t *f, const uint8_t *smac, const uint8_t *dmac,
 			  struct in_addr sa, uint16_t sp, struct in_addr da,
 			  uint16_t dp, size_t payload)
 {
-	uint8_t *ip = f + ETH_LEN, *udp = ip + IP_LEN, *rtp = udp + UDP_LEN;
-	size_t ulen = UDP_LEN + RTP_LEN + payload;
-	uint16_t v;
+	size_t plen = RTP_LEN + payload;
+	uint8_t *rtp = frame_headers(f, smac, dmac, sa.s_addr, sp, da.s_addr,
+				     dp, plen);
 
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	f[12] = 0x08, f[13] = 0x00;
-	memset(ip, 0, IP_LEN);
-	ip[0] = 0x45;
-	v = htons((uint16_t)(IP_LEN + ulen));
-	memcpy(ip + 2, &v, 2);
-	ip[6] = 0x40; /* DF */
-	ip[8] = 64;   /* TTL */
-	ip[9] = 17;   /* UDP */
-	memcpy(ip + 12, &sa, 4);
-	memcpy(ip + 16, &da, 4);
-	v = inet_csum_fold(inet_csum_add(0, ip, IP_LEN));
-	memcpy(ip + 10, &v, 2);
-	memcpy(udp, &sp, 2);
-	memcpy(udp + 2, &dp, 2);
-	v = htons((uint16_t)ulen);
-	memcpy(udp + 4, &v, 2);
-	memset(udp + 6, 0, 2);
 	rtp[0] = 0x80;            /* V=2 */
 	rtp[1] = 0;               /* PT 0: PCMU */
 	rtp[2] = 0x12, rtp[3] = 0x34;             /* sequence */
 	memset(rtp + 4, 0, 4);                    /* timestamp */
 	rtp[8] = 0xbe, rtp[9] = 0x4c, rtp[10] = 0x00, rtp[11] = 0x01; /* SSRC */
 	memset(rtp + RTP_LEN, 0xff, payload);     /* G.711 mu-law silence */
-	v = inet_udp_csum(&sa, &da, 4, udp, ulen);
-	memcpy(udp + 6, &v, 2);
-	return ETH_LEN + IP_LEN + ulen;
+	frame_udp_csum(f, plen);
+	return ETH_LEN + IP_LEN + UDP_LEN + plen;
 }
 
 static int cmd_send(int ifindex, const uint8_t *frame, size_t len,
@@ -682,7 +611,7 @@ static size_t stream_frame(uint8_t *f, struct gen_tpl *t, long i, int ba,
 {
 	size_t len = build_frame(f, smac, dmac, e->sa, e->sp, e->da, e->dp,
 				 payload);
-	uint8_t *udp = f + ETH_LEN + IP_LEN, *rtp = f + OFF_RTP;
+	uint8_t *rtp = f + OFF_RTP;
 	uint32_t ssrc = htonl(0x58000000u | (uint32_t)i << 1 | (uint32_t)ba);
 	uint16_t c;
 
@@ -690,9 +619,7 @@ static size_t stream_frame(uint8_t *f, struct gen_tpl *t, long i, int ba,
 	memcpy(rtp + 8, &ssrc, 4);
 	memset(f + OFF_STAMP, 0, 8);
 	memcpy(f + OFF_MARK, MARK, 4);
-	memset(udp + 6, 0, 2);
-	c = inet_udp_csum(&e->sa, &e->da, 4, udp, len - ETH_LEN - IP_LEN);
-	memcpy(udp + 6, &c, 2);
+	c = frame_udp_csum(f, len - ETH_LEN - IP_LEN - UDP_LEN);
 	memset(t, 0, sizeof(*t));
 	memcpy(t->hdr, f, HDR_LEN);
 	t->sum = (uint16_t)~c;
@@ -1053,22 +980,22 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': dev = optarg; break;
 		case 's':
-			if (parse_mac(optarg, smac))
+			if (parse_mac(optarg, strlen(optarg), smac))
 				return usage();
 			have |= 1;
 			break;
 		case 'm':
-			if (parse_mac(optarg, dmac))
+			if (parse_mac(optarg, strlen(optarg), dmac))
 				return usage();
 			have |= 2;
 			break;
 		case 'f':
-			if (parse_ap(optarg, &sa, &sp))
+			if (parse_ap(optarg, strlen(optarg), &sa.s_addr, &sp))
 				return usage();
 			have |= 4;
 			break;
 		case 't':
-			if (parse_ap(optarg, &da, &dp))
+			if (parse_ap(optarg, strlen(optarg), &da.s_addr, &dp))
 				return usage();
 			have |= 8;
 			break;

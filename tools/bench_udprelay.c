@@ -53,6 +53,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
+#include "bench_util.h"
 #include "inet_csum.h"
 
 #define MAX_ADDRS 64
@@ -181,20 +182,6 @@ static int udp_socket(uint32_t addr, unsigned port)
 		return -1;
 	}
 	return fd;
-}
-
-static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src,
-			    int16_t off, int32_t imm)
-{
-	struct bpf_insn i;
-
-	memset(&i, 0, sizeof(i));
-	i.code = code;
-	i.dst_reg = dst & 0xf;
-	i.src_reg = src & 0xf;
-	i.off = off;
-	i.imm = imm;
-	return i;
 }
 
 /*
