@@ -19,6 +19,7 @@
 #include "b2bua.h"
 #include "media.h"
 #include "netaddr.h"
+#include "sipmsg.h"
 #include "transport.h"
 #include "b2bua_fixture.h"
 
@@ -37,18 +38,56 @@ int fx_free_udp_port(void)
 	return port;
 }
 
+struct sip_peer fx_peer(const char *addr)
+{
+	struct sip_peer p;
+
+	memset(&p, 0, sizeof(p));
+	if (netaddr_parse(addr, -1, &p.addr) < 0)
+		abort();
+	p.proto = SIP_UDP;
+	return p;
+}
+
+osip_message_t *fx_parse_sent(const char *buf, size_t len, int quiet)
+{
+	char why[160];
+	osip_message_t *m = sipmsg_parse(buf, len, why, sizeof(why));
+
+	if (!m && !quiet)
+		print_error("the B2BUA sent a message that does not parse "
+			    "(%s):\n%.*s\n", why, (int)len, buf);
+	return m;
+}
+
+char *fx_strndup(const char *buf, size_t len)
+{
+	char *s = malloc(len + 1);
+
+	if (!s)
+		abort();
+	memcpy(s, buf, len);
+	s[len] = 0;
+	return s;
+}
+
+void fx_media_cfg(struct media_cfg *mc, int port_min, int port_max)
+{
+	media_cfg_defaults(mc);
+	snprintf(mc->ifaces[0].name, sizeof(mc->ifaces[0].name), "lo");
+	mc->ifaces[0].mode = ATTACH_OFF;
+	mc->nifaces = 1;
+	mc->port_min = port_min;
+	mc->port_max = port_max;
+}
+
 int fx_media_new(struct media_engine **me, const char *pin_dir,
 		 int port_min, int port_max)
 {
 	struct media_cfg mc;
 	char err[512] = "";
 
-	media_cfg_defaults(&mc);
-	snprintf(mc.ifaces[0].name, sizeof(mc.ifaces[0].name), "lo");
-	mc.ifaces[0].mode = ATTACH_OFF;
-	mc.nifaces = 1;
-	mc.port_min = port_min;
-	mc.port_max = port_max;
+	fx_media_cfg(&mc, port_min, port_max);
 	mc.pin_dir = pin_dir;
 	if (media_engine_new(me, &mc, err, sizeof(err))) {
 		print_error("media_engine_new: %s\n", err);

@@ -63,19 +63,14 @@ static int cap_send(void *ctx, const struct sip_peer *to, const char *buf,
 		    size_t len)
 {
 	struct cap *c = calloc(1, sizeof(*c));
-	char why[160];
 
 	(void)ctx;
-	if (!c || !(c->buf = malloc(len + 1)))
+	if (!c)
 		abort();
-	memcpy(c->buf, buf, len);
-	c->buf[len] = 0;
+	c->buf = fx_strndup(buf, len);
 	c->len = len;
 	c->to = *to;
-	c->m = sipmsg_parse(buf, len, why, sizeof(why));
-	if (!c->m)
-		print_error("the B2BUA sent a message that does not parse "
-			    "(%s):\n%s\n", why, c->buf);
+	c->m = fx_parse_sent(buf, len, 0);
 	if (C.n == C.cap) {
 		C.cap = C.cap ? C.cap * 2 : 64;
 		C.v = realloc(C.v, C.cap * sizeof(*C.v));
@@ -352,19 +347,6 @@ static char *const PASS[] = { "P-Asserted-Identity", "X-Foo", "X-Carrier-*" };
 static struct sip_peer PA, PB, PGW;   /* phone A, phone B, a gateway */
 static char RELAY[64];                /* "127.0.0.1:<sip_port>" */
 
-static struct sip_peer peer(const char *ip, int port)
-{
-	struct sip_peer p;
-	char s[64];
-
-	memset(&p, 0, sizeof(p));
-	snprintf(s, sizeof(s), "%s:%d", ip, port);
-	if (netaddr_parse(s, -1, &p.addr) < 0)
-		abort();
-	p.proto = SIP_UDP;
-	return p;
-}
-
 static int group_setup(void **state)
 {
 	(void)state;
@@ -375,9 +357,9 @@ static int group_setup(void **state)
 	if (sip_port < 0)
 		return -1;
 	snprintf(RELAY, sizeof(RELAY), "127.0.0.1:%d", sip_port);
-	PA = peer("127.0.0.2", 5062);
-	PB = peer("127.0.0.3", 5064);
-	PGW = peer("127.0.0.9", 5070);
+	PA = fx_peer("127.0.0.2:5062");
+	PB = fx_peer("127.0.0.3:5064");
+	PGW = fx_peer("127.0.0.9:5070");
 	sipmsg_init();
 	return 0;
 }
@@ -1365,7 +1347,7 @@ static void test_early_media(void **state)
  * to the second (same B dialog identity, a new INVITE); a 486 stops. */
 static void test_serial_fork(void **state)
 {
-	struct sip_peer PB2 = peer("127.0.0.4", 5066);
+	struct sip_peer PB2 = fx_peer("127.0.0.4:5066");
 	struct sip_peer *first, *second;
 	struct tcall c;
 	struct cap *inv1, *inv2, *ok;

@@ -41,6 +41,7 @@
 #include "sipmsg.h"
 #include "transport.h"
 #include "check.h"
+#include "b2bua_fixture.h"
 
 #define STALL_MS 300
 #define DOMAIN "xrelay.test"
@@ -376,33 +377,19 @@ static int udp_setup(void **state)
 {
 	static struct b2bua_cfg cfg = { .domain = DOMAIN };
 	struct b2bua_deps d = { 0 };
-	struct sip_peer pb;
-	struct media_cfg mc;
-	char err[512];
+	struct sip_peer pb = fx_peer("127.0.0.3:5064");
 
 	(void)state;
 	log_set_level(LOG_ERR);
 	nsent = 0;
-	snprintf(U.pin_dir, sizeof(U.pin_dir), "/tmp/xr-badinput-pin.XXXXXX");
-	if (!mkdtemp(U.pin_dir))
+	if (fx_media_start(&U.me, U.pin_dir, sizeof(U.pin_dir), "badinput",
+			   41400, 41499) < 0)
 		return -1;
-	media_cfg_defaults(&mc);
-	snprintf(mc.ifaces[0].name, sizeof(mc.ifaces[0].name), "lo");
-	mc.ifaces[0].mode = ATTACH_OFF;
-	mc.nifaces = 1;
-	mc.port_min = 41400;
-	mc.port_max = 41499;
-	mc.pin_dir = U.pin_dir;
-	if (media_engine_new(&U.me, &mc, err, sizeof(err))) {
-		print_error("media_engine_new: %s\n", err);
+	port = fx_free_udp_port();
+	tp = fx_transport(port);
+	if (!tp)
 		return -1;
-	}
-	tp = tp_new(b2bua_on_message, NULL);
-	port = free_port(SOCK_DGRAM);
-	listen_on(tp, SIP_UDP, port);
 	U.reg = registrar_new(60, 3600);
-	memset(&pb, 0, sizeof(pb));
-	netaddr_parse("127.0.0.3:5064", -1, &pb.addr);
 	registrar_update(U.reg, "bob@" DOMAIN, "sip:bob@127.0.0.3:5064", 600,
 			 "reg-bob", 1, &pb, now_ms());
 	cfg.reg_min_expires_s = 60;
@@ -430,9 +417,7 @@ static int udp_teardown(void **state)
 	tp_free(tp);
 	tp = NULL;
 	registrar_free(U.reg);
-	media_engine_shutdown(U.me);
-	media_engine_free(U.me);
-	rmdir(U.pin_dir);
+	fx_media_stop(&U.me, U.pin_dir);
 	close(U.sock);
 	memset(&U, 0, sizeof(U));
 	return 0;

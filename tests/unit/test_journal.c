@@ -23,6 +23,7 @@
 #include "media_internal.h"
 #include "netaddr.h"
 #include "check.h"
+#include "b2bua_fixture.h"
 
 static struct journal_rec *rec, *back;
 static uint8_t *buf;
@@ -408,12 +409,7 @@ static struct media_engine *engine(uint16_t base)
 	struct media_cfg cfg;
 	char err[512] = "";
 
-	media_cfg_defaults(&cfg);
-	snprintf(cfg.ifaces[0].name, sizeof(cfg.ifaces[0].name), "lo");
-	cfg.ifaces[0].mode = ATTACH_OFF;
-	cfg.nifaces = 1;
-	cfg.port_min = base;
-	cfg.port_max = base + 99u;
+	fx_media_cfg(&cfg, base, base + 99);
 	cfg.state_dir = dir;
 	if (media_engine_new(&me, &cfg, err, sizeof(err)))
 		fail_msg("media_engine_new: %s", err);

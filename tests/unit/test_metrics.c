@@ -202,6 +202,8 @@ static void test_prom_values(void **state)
 		"\nxrelay_media_packets_total{path=\"userspace\",direction=\"a_to_b\"} 6\n",
 		"\nxrelay_media_packets_total{path=\"userspace\",direction=\"b_to_a\"} 4\n",
 		"\nxrelay_media_bytes_total{path=\"kernel\",direction=\"a_to_b\"} 120000\n",
+		"\nxrelay_media_bytes_total{path=\"kernel\",direction=\"b_to_a\"} 80000\n",
+		"\nxrelay_media_bytes_total{path=\"userspace\",direction=\"a_to_b\"} 1200\n",
 		"\nxrelay_media_bytes_total{path=\"userspace\",direction=\"b_to_a\"} 800\n",
 		"\nxrelay_bpf_packets_total{reason=\"drop_foreign_source\"} 11\n",
 		"\nxrelay_bpf_bytes_total{reason=\"drop_foreign_source\"} 2200\n",
