@@ -81,6 +81,37 @@ addr() {
 	done
 }
 
+# hosts_ab PREFIXLEN: namespaces a, rly and b, linked a0 $A --- r0 $RA and
+# r1 $RB --- b0 $B (addresses with PREFIXLEN), default routes via the
+# relay, all links ready. A native XDP redirect into a veth is delivered
+# only if the peer end runs NAPI (GRO on, or an XDP program); the hosts
+# run no relay code, so their ends have GRO on.
+hosts_ab() {
+	mkns a rly b || return 1
+	veth a a0 "$A/$1" rly r0 "$RA/$1" || return 1
+	veth rly r1 "$RB/$1" b b0 "$B/$1" || return 1
+	ip -n "${T}a" route add default via "$RA" || return 1
+	ip -n "${T}b" route add default via "$RB" || return 1
+	nsx a ethtool -K a0 gro on >/dev/null || return 1
+	nsx b ethtool -K b0 gro on >/dev/null || return 1
+	link_ready a a0 && link_ready b b0 && link_ready rly r0 r1
+}
+
+# xrelayd_ready: until xrelayd (pid $XPID) logs in $LOG that it is ready
+# (5 s); if it exits or does not, its log (without libbpf's lines) and 1.
+xrelayd_ready() {
+	i=0
+	until grep -q 'xrelayd: ready' "$LOG"; do
+		if ! kill -0 "$XPID" 2>/dev/null || [ $i -ge 100 ]; then
+			echo "xrelayd did not start:"
+			grep -v libbpf "$LOG" | sed 's/^/xrelayd: /'
+			return 1
+		fi
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+
 # kv FILE KEY: the value of a "key=value" line (the last one wins).
 kv() { sed -n "s/^$2=//p" "$1" | tail -n 1; }
 

@@ -10,8 +10,12 @@
 #                           more baresip modules, e.g. sndfile.so)
 #   ua NAME ARGS...         build/uactl on NAME's control port
 #   call CALLER CALLEE URI  CALLER dials, CALLEE answers: established
+#   ringing SEC             alice and bob, alice's call to bob ringing
 #   hangup NAME             NAME hangs up and sees its call closed
 #   ctl ARGS...             xrelayctl: $OUT, $ERR, $RC
+#   leg_field LEG KIND FIELD  a field of `xrelayctl call` in $OUT
+#   sip_send NS FILE SEC    one SIP request, not from a phone: its final
+#                           response, ACKed
 #   udp_count NS FIELD      a UDP counter of /proc/net/snmp in NS
 #   rss_kb / hwm_kb / cpu_ticks   xrelayd's memory and CPU time
 #
@@ -42,26 +46,18 @@ phones_trap() { trap 'phones_stop; cleanup' EXIT; }
 #   rly  r1 $RB --- b0 $B    b
 #   rly  r2 $RX --- x0 $X    x       (with "x")
 #
-# default routes via the relay, all links ready, and $WORK made. A native
-# XDP redirect into a veth is delivered only if the peer end runs NAPI
-# (GRO on, or an XDP program); the hosts run no relay code, so their ends
-# have GRO on.
+# default routes via the relay, GRO on the hosts' ends (see hosts_ab), all
+# links ready, and $WORK made.
 phones_topology() {
 	phones_trap
-	mkns a rly b ${1:+x} || return 1
-	veth a a0 "$A/24" rly r0 "$RA/24" || return 1
-	veth rly r1 "$RB/24" b b0 "$B/24" || return 1
-	ip -n "${T}a" route add default via "$RA" || return 1
-	ip -n "${T}b" route add default via "$RB" || return 1
-	nsx a ethtool -K a0 gro on >/dev/null || return 1
-	nsx b ethtool -K b0 gro on >/dev/null || return 1
+	hosts_ab 24 || return 1
 	if [ -n "${1:-}" ]; then
+		mkns x || return 1
 		veth x x0 "$X/24" rly r2 "$RX/24" || return 1
 		ip -n "${T}x" route add default via "$RX" || return 1
 		nsx x ethtool -K x0 gro on >/dev/null || return 1
 		link_ready x x0 && link_ready rly r2 || return 1
 	fi
-	link_ready a a0 && link_ready b b0 && link_ready rly r0 r1 || return 1
 	workdir
 }
 
@@ -76,16 +72,7 @@ relay() {
 		--domain xrelay.test --cdr-file "$CDR" --log-level debug \
 		"$@" </dev/null >"$LOG" 2>&1
 	XPID=$!
-	i=0
-	until grep -q 'xrelayd: ready' "$LOG"; do
-		if ! kill -0 "$XPID" 2>/dev/null || [ $i -ge 100 ]; then
-			echo "xrelayd did not start:"
-			grep -v libbpf "$LOG" | sed 's/^/xrelayd: /'
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
+	xrelayd_ready
 }
 
 PHONES=""
@@ -199,6 +186,23 @@ call() {
 	check "$2's call is established" [ $arc -eq 0 ]
 }
 
+# ringing SEC: alice and bob (phones on $A and $B, registered with the
+# relay at $RA and $RB), alice dials bob and bob's phone rings: uactl,
+# waiting up to SEC s for the call's end, runs as $dpid (its output in
+# $WORK/dial.out); the call's Call-ID (leg A) in $cid, its `xrelayctl
+# call` in $OUT.
+ringing() {
+	phone alice a "$A" "$RA" 440 4444 || return 1
+	phone bob b "$B" "$RB" 880 4444 || return 1
+	ua alice --timeout "$1" --wait-event CALL_ESTABLISHED,CALL_CLOSED \
+		dial "sip:bob@$RA" >"$WORK/dial.out" 2>&1 &
+	dpid=$!
+	wait_calls bob INCOMING || return 1
+	ctl calls --json
+	cid=$(sed -n 's/.*"call_id_a":"\([^"]*\)".*/\1/p' "$OUT" | head -n 1)
+	ctl call "$cid"
+}
+
 hangup() {
 	ua "$1" --wait-event CALL_CLOSED hangup >"$WORK/hangup.out" 2>&1
 	hrc=$?
@@ -210,6 +214,56 @@ ctl() {
 	OUT=$WORK/ctl.out ERR=$WORK/ctl.err
 	"$BUILD/xrelayctl" --socket "$SOCK" "$@" >"$OUT" 2>"$ERR"
 	RC=$?
+}
+
+# leg_field LEG KIND FIELD: from `xrelayctl call` text in $OUT: for leg A
+# or B, the RTP or RTCP line's "port", "latched" value, or the next line's
+# "policy" or "foreign" drop count.
+leg_field() {
+	awk -v leg="$1" -v kind="$2" -v f="$3" '
+		$1 == "leg" { cur = $2; next }
+		cur == leg && $1 == kind {
+			for (i = 2; i < NF; i++) {
+				if (f == "port" && $i == "port") v = $(i + 1)
+				if (f == "latched" && $i == "latched") v = $(i + 1)
+			}
+			want = 1; next
+		}
+		want && $1 == "drops:" {
+			if (f == "foreign") v = $4
+			if (f == "policy") v = $9
+			want = 0
+		}
+		END { gsub(/[,;]/, "", v); print v }' "$OUT"
+}
+
+# sip_send NS FILE SEC: send the SIP request in FILE (one datagram) from
+# an ephemeral port of NS to the relay ($RA:5060), through bash's
+# /dev/udp, so that no other tool is needed; print its final response
+# (the 1xx skipped, CRs removed), waiting up to SEC s for each datagram.
+# A final response to an INVITE is ACKed (Via, From, Call-ID and CSeq
+# number of the request, To of the response). 1 if no final response.
+sip_send() {
+	nsx "$1" env MSG="$2" DST="$RA" SEC="$3" bash -c '
+		exec 3<>"/dev/udp/$DST/5060" || exit 1
+		# One datagram: one write (a builtin printf writes per line).
+		one() { dd bs=65535 count=1 iflag=fullblock status=none >&3; }
+		one <"$MSG"
+		while :; do
+			r=$(timeout "$SEC" dd bs=65535 count=1 status=none <&3)
+			[ -n "$r" ] || exit 1
+			case $r in "SIP/2.0 1"*) continue ;; esac
+			break
+		done
+		printf "%s\n" "$r" | tr -d "\r"
+		case $(head -n 1 "$MSG") in INVITE*) ;; *) exit 0 ;; esac
+		to=$(printf "%s\n" "$r" | grep -i "^to:" | tr -d "\r")
+		uri=$(head -n 1 "$MSG" | cut -d" " -f2)
+		{ printf "ACK %s SIP/2.0\r\n" "$uri"
+		  grep -i "^\(via\|from\|call-id\):" "$MSG"
+		  printf "%s\r\nCSeq: %s ACK\r\nMax-Forwards: 70\r\n" "$to" \
+			"$(sed -n "s/^CSeq: \([0-9]*\).*/\1/p" "$MSG")"
+		  printf "Content-Length: 0\r\n\r\n"; } | one'
 }
 
 # udp_count NS FIELD: FIELD (InDatagrams, OutDatagrams, ...) of the Udp:

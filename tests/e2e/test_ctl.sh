@@ -38,16 +38,7 @@ relay() {
 		--ctl-socket "$SOCK" --metrics-listen "127.0.0.1:$MPORT" \
 		"$@" </dev/null >"$LOG" 2>&1
 	XPID=$!
-	i=0
-	until grep -q 'xrelayd: ready' "$LOG"; do
-		if ! kill -0 "$XPID" 2>/dev/null || [ $i -ge 100 ]; then
-			echo "xrelayd did not start:"
-			sed 's/^/xrelayd: /' "$LOG"
-			return 1
-		fi
-		sleep 0.05
-		i=$((i + 1))
-	done
+	xrelayd_ready
 }
 
 # ctl ARGS...: xrelayctl on this run's socket; stdout in $OUT, stderr in

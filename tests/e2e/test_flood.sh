@@ -321,16 +321,8 @@ case_register() {
 case_rtp_before_latch() {
 	topology || return 1
 	relay --iface r2:xdp || return 1
-	phone alice a "$A" "$RA" 440 4444 || return 1
-	phone bob b "$B" "$RB" 880 4444 || return 1
-	ua alice --timeout 15 --wait-event CALL_ESTABLISHED,CALL_CLOSED \
-		dial "sip:bob@$RA" >"$WORK/dial.out" 2>&1 &
-	dpid=$!
-	wait_calls bob INCOMING || return 1
-	ctl calls --json
-	cid=$(sed -n 's/.*"call_id_a":"\([^"]*\)".*/\1/p' "$OUT" | head -n 1)
-	ctl call "$cid"
-	pa=$(awk '$1 == "leg" { l = $2 } l == "A" && $1 == "RTP" { print $3; exit }' "$OUT")
+	ringing 15 || return 1
+	pa=$(leg_field A RTP port)
 	echo "alice will send to $RA:$pa"
 	check "alice's relay port known" [ -n "$pa" ] || return 1
 	cpu0=$(cpu_ticks) t0=$(date +%s%N)

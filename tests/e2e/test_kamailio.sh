@@ -17,8 +17,8 @@
 # packets >> userspace packets; the pinned flow map agrees), and that the
 # BYE's delete removed the session.
 . "$(dirname "$0")/lib.sh"
-# The phones (phone, ua, wait_calls, phones_stop); relay, wait_log and
-# hangup are this file's own, defined below.
+# The topology and the phones (phones_topology, phone, ua, wait_calls,
+# kpkts); relay, wait_log and hangup are this file's own, defined below.
 . "$(dirname "$0")/phones.sh"
 
 phones_need kamailio sox
@@ -29,20 +29,7 @@ B=10.77.2.2  RB=10.77.2.1   # bob; the relay on r1
 NGPORT=22222                # xrelayd's ng listener, on loopback
 SECS=3                      # media time of the call
 
-topology() {
-	phones_trap
-	mkns a rly b || return 1
-	veth a a0 "$A/24" rly r0 "$RA/24" || return 1
-	veth rly r1 "$RB/24" b b0 "$B/24" || return 1
-	ip -n "${T}a" route add default via "$RA" || return 1
-	ip -n "${T}b" route add default via "$RB" || return 1
-	# A native XDP redirect into a veth is delivered only if the peer end
-	# runs NAPI (GRO on, or an XDP program); phones run no relay code.
-	nsx a ethtool -K a0 gro on >/dev/null || return 1
-	nsx b ethtool -K b0 gro on >/dev/null || return 1
-	link_ready a a0 && link_ready b b0 && link_ready rly r0 r1 || return 1
-	workdir
-}
+topology() { phones_topology; }
 
 # wait_log FILE PATTERN WHAT [SEC]: until FILE has a line matching PATTERN.
 wait_log() {
@@ -232,13 +219,6 @@ ng() {
 # packets, kernel bytes, userspace packets, ...).
 totals() {
 	printf '%s' "$1" | sed -n 's/.*"totals":{"RTP":{"packets":\([0-9]*\),"bytes":[0-9]*,"errors":[0-9]*,"kernel packets":\([0-9]*\),"kernel bytes":[0-9]*,"userspace packets":\([0-9]*\).*/\1 \2 \3/p'
-}
-
-# kpkts FROM: packets the kernel forwarded from address FROM (the pinned
-# flow map, RTP and RTCP).
-kpkts() {
-	"$BUILD/xrelay-fp" flow-list --pin-dir "$PIN" |
-		awk -v a="$1:" 'index($1, a) == 1 { s += $6 } END { print s + 0 }'
 }
 
 # check_tone NAME HZ: NAME's recording carries an HZ tone (+-10%).

@@ -47,16 +47,7 @@ family() {
 # the third host, routed to the relay through its own interface r2.
 topology() {
 	family "$1"
-	mkns a rly b || return 1
-	veth a a0 "$A/$P" rly r0 "$RA/$P" || return 1
-	veth rly r1 "$RB/$P" b b0 "$B/$P" || return 1
-	ip -n "${T}a" route add default via "$RA" || return 1
-	ip -n "${T}b" route add default via "$RB" || return 1
-	# A native XDP redirect into a veth is delivered only if the peer end
-	# runs NAPI (GRO on, or an XDP program); real peers run no relay code.
-	nsx a ethtool -K a0 gro on >/dev/null || return 1
-	nsx b ethtool -K b0 gro on >/dev/null || return 1
-	link_ready a a0 && link_ready b b0 && link_ready rly r0 r1 || return 1
+	hosts_ab "$P" || return 1
 	if [ "${2:-}" = x ]; then
 		mkns x || return 1
 		veth x x0 "$X/$P" rly r2 "$RX/$P" || return 1

@@ -43,41 +43,12 @@ topology() { phones_topology x; }
 
 # ---- RTP Bleed ------------------------------------------------------------------
 
-# leg_field LEG KIND FIELD: from `xrelayctl call` text in $OUT: for leg A
-# or B, the RTP or RTCP line's "port", "latched" value, or the next line's
-# "policy" or "foreign" drop count.
-leg_field() {
-	awk -v leg="$1" -v kind="$2" -v f="$3" '
-		$1 == "leg" { cur = $2; next }
-		cur == leg && $1 == kind {
-			for (i = 2; i < NF; i++) {
-				if (f == "port" && $i == "port") v = $(i + 1)
-				if (f == "latched" && $i == "latched") v = $(i + 1)
-			}
-			want = 1; next
-		}
-		want && $1 == "drops:" {
-			if (f == "foreign") v = $4
-			if (f == "policy") v = $9
-			want = 0
-		}
-		END { gsub(/[,;]/, "", v); print v }' "$OUT"
-}
-
 # bleed POLICY: the attack, with --latch POLICY.
 bleed() {
 	policy=$1
 	topology || return 1
 	relay --iface r2:xdp --latch "$policy" || return 1
-	phone alice a "$A" "$RA" 440 4444 || return 1
-	phone bob b "$B" "$RB" 880 4444 || return 1
-	ua alice --timeout 10 --wait-event CALL_ESTABLISHED,CALL_CLOSED \
-		dial "sip:bob@$RA" >"$WORK/dial.out" 2>&1 &
-	dpid=$!
-	wait_calls bob INCOMING || return 1
-	ctl calls --json
-	cid=$(sed -n 's/.*"call_id_a":"\([^"]*\)".*/\1/p' "$OUT" | head -n 1)
-	ctl call "$cid"
+	ringing 10 || return 1
 	sed 's/^/ringing: /' "$OUT"
 	pa=$(leg_field A RTP port) pb=$(leg_field B RTP port)
 	check "relay ports allocated while it rings (A $pa, B $pb)" \
@@ -275,32 +246,13 @@ case_ctl_socket() {
 
 md5() { printf '%s' "$1" | md5sum | cut -d' ' -f1; }
 
-# sip NS FILE: send the message in FILE (one datagram) from an ephemeral
-# port of NS to the relay's r0 address; the final response (CRs removed)
-# in $RESP, its status in $STATUS. A final response to an INVITE is
-# ACKed.
+# sip NS FILE: sip_send (the message in FILE from NS to the relay's r0
+# address, an INVITE's final response ACKed); the final response (CRs
+# removed) in $RESP, its status in $STATUS.
 SEQ=0
 sip() {
 	RESP=$WORK/resp.$SEQ
-	nsx "$1" env MSG="$2" DST="$RA" bash -c '
-		exec 3<>"/dev/udp/$DST/5060" || exit 1
-		one() { dd bs=65535 count=1 iflag=fullblock status=none >&3; }
-		one <"$MSG"
-		while :; do
-			r=$(timeout 2 dd bs=65535 count=1 status=none <&3)
-			[ -n "$r" ] || exit 1
-			case $r in "SIP/2.0 1"*) continue ;; esac
-			break
-		done
-		printf "%s\n" "$r" | tr -d "\r"
-		case $(head -n 1 "$MSG") in INVITE*) ;; *) exit 0 ;; esac
-		to=$(printf "%s\n" "$r" | grep -i "^to:" | tr -d "\r")
-		uri=$(head -n 1 "$MSG" | cut -d" " -f2)
-		{ printf "ACK %s SIP/2.0\r\n" "$uri"
-		  grep -i "^\(via\|from\|call-id\):" "$MSG"
-		  printf "%s\r\nCSeq: %s ACK\r\nMax-Forwards: 70\r\n" "$to" \
-			"$(sed -n "s/^CSeq: \([0-9]*\).*/\1/p" "$MSG")"
-		  printf "Content-Length: 0\r\n\r\n"; } | one' >"$RESP"
+	sip_send "$1" "$2" 2 >"$RESP"
 	STATUS=$(head -n 1 "$RESP" | cut -d' ' -f2)
 }
 

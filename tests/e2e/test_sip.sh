@@ -396,9 +396,8 @@ case_unknown_user() {
 }
 
 # raw_invite NS FROM URI: one INVITE for URI from an ephemeral port of
-# address FROM (in namespace NS) to the relay (RA), not from a phone: prints the final
-# response whole (the 1xx skipped) and ACKs it. Through bash's /dev/udp,
-# so that no other tool is needed.
+# address FROM (in namespace NS) to the relay (RA), not from a phone:
+# sip_send prints the final response whole (the 1xx skipped) and ACKs it.
 raw_invite() {
 	sdp=$WORK/raw.sdp inv=$WORK/raw.inv
 	cid="raw$$@$2" via="SIP/2.0/UDP $2:5099;rport;branch=z9hG4bKraw$$"
@@ -416,22 +415,7 @@ raw_invite() {
 			"$(wc -c <"$sdp")"
 		cat "$sdp"
 	} >"$inv"
-	nsx "$1" env INV="$inv" DST="$RA" URI="$3" VIA="$via" FROM="$from" \
-		CID="$cid" bash -c '
-		exec 3<>"/dev/udp/$DST/5060" || exit 1
-		# One datagram: one write (a builtin printf writes per line).
-		one() { dd bs=65535 count=1 iflag=fullblock status=none >&3; }
-		one <"$INV"
-		while :; do
-			r=$(timeout 3 dd bs=65535 count=1 status=none <&3)
-			[ -n "$r" ] || exit 1
-			case $r in "SIP/2.0 1"*) continue ;; esac
-			break
-		done
-		printf "%s\n" "$r" | tr -d "\r"
-		to=$(printf "%s\n" "$r" | grep -i "^to:" | tr -d "\r")
-		printf "ACK %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\n%s\r\n%s\r\nCall-ID: %s\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n" \
-			"$URI" "$VIA" "$FROM" "$to" "$CID" | one'
+	sip_send "$1" "$inv" 3
 }
 
 case_call_limit() {
