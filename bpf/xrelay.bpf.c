@@ -48,7 +48,8 @@ struct {
 } xr_ports SEC(".maps");
 
 /* The IPv4 flows of the engine's ports (see xrelay_abi.h); the loader
- * sizes xr_fast4 to its port pools. */
+ * sizes xr_fast4 to its port pools. xr_addr4 is the layout for userspace
+ * and tools: the program scans its own copy (fast4_cfg, below). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,14 +103,38 @@ static void seterr(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The pinned maps: the name they are pinned by, where the handle keeps
+ * the fd, and whether a pin directory without it is still usable (pins of
+ * an older version). One table for loading, opening, closing, unpinning.
+ */
+static const struct pinned_map {
+	const char *name;
+	size_t fd_off;
+	int optional;
+} pinned_maps[] = {
+	{ XR_MAP_FLOWS, offsetof(struct fastpath, flows_fd), 0 },
+	{ XR_MAP_PORTS, offsetof(struct fastpath, ports_fd), 0 },
+	{ XR_MAP_STATS, offsetof(struct fastpath, stats_fd), 0 },
+	{ XR_MAP_DIR_STATS, offsetof(struct fastpath, dir_stats_fd), 1 },
+	{ XR_MAP_ADDR4, offsetof(struct fastpath, addr4_fd), 1 },
+	{ XR_MAP_FAST4, offsetof(struct fastpath, fast4_fd), 1 },
+};
+#define NPINNED (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+
+static int *map_fd(struct fastpath *fp, const struct pinned_map *m)
+{
+	return (int *)((char *)fp + m->fd_off);
+}
+
 static struct fastpath *fastpath_new(void)
 {
 	struct fastpath *fp = calloc(1, sizeof(*fp));
 
 	if (!fp)
 		return NULL;
-	fp->flows_fd = fp->ports_fd = fp->stats_fd = fp->dir_stats_fd = -1;
-	fp->addr4_fd = fp->fast4_fd = -1;
+	for (size_t i = 0; i < NPINNED; i++)
+		*map_fd(fp, &pinned_maps[i]) = -1;
 	fp->ncpus = libbpf_num_possible_cpus();
 	return fp;
 }
@@ -194,12 +219,10 @@ int fastpath_load(struct fastpath **fpp, const struct fastpath_opts *o,
 			       "the verifier log", strerror(-rc), pin, pin);
 		goto fail;
 	}
-	fp->flows_fd = bpf_map__fd(fp->skel->maps.xr_flows);
-	fp->ports_fd = bpf_map__fd(fp->skel->maps.xr_ports);
-	fp->stats_fd = bpf_map__fd(fp->skel->maps.xr_stats);
-	fp->dir_stats_fd = bpf_map__fd(fp->skel->maps.xr_dir_stats);
-	fp->addr4_fd = bpf_map__fd(fp->skel->maps.xr_addr4);
-	fp->fast4_fd = bpf_map__fd(fp->skel->maps.xr_fast4);
+	for (size_t i = 0; i < NPINNED; i++)
+		*map_fd(fp, &pinned_maps[i]) = bpf_map__fd(
+			bpf_object__find_map_by_name(fp->skel->obj,
+						     pinned_maps[i].name));
 	fast4_read_layout(fp);
 	*fpp = fp;
 	return 0;
@@ -224,23 +247,21 @@ int fastpath_open_pinned(struct fastpath **fpp, const char *pin_dir,
 
 	if (!fp)
 		return -ENOMEM;
-	fp->flows_fd = open_pin(pin, XR_MAP_FLOWS);
-	fp->ports_fd = open_pin(pin, XR_MAP_PORTS);
-	fp->stats_fd = open_pin(pin, XR_MAP_STATS);
-	/* Optional: pins made before per-direction counters have none. */
-	fp->dir_stats_fd = open_pin(pin, XR_MAP_DIR_STATS);
-	fp->addr4_fd = open_pin(pin, XR_MAP_ADDR4);   /* optional too */
-	fp->fast4_fd = open_pin(pin, XR_MAP_FAST4);
-	fast4_read_layout(fp);
-	if (fp->flows_fd < 0 || fp->ports_fd < 0 || fp->stats_fd < 0) {
-		int rc = -errno;
+	for (size_t i = 0; i < NPINNED; i++) {
+		const struct pinned_map *m = &pinned_maps[i];
+		int rc;
 
-		seterr(err, errlen, "cannot open the maps pinned under %s: %s "
-		       "(is xrelay loaded with this pin directory?)", pin,
-		       strerror(-rc));
+		*map_fd(fp, m) = open_pin(pin, m->name);
+		if (*map_fd(fp, m) >= 0 || m->optional)
+			continue;
+		rc = -errno;
+		seterr(err, errlen, "cannot open the map %s pinned under %s: "
+		       "%s (is xrelay loaded with this pin directory?)",
+		       m->name, pin, strerror(-rc));
 		fastpath_close(fp);
 		return rc;
 	}
+	fast4_read_layout(fp);
 	*fpp = fp;
 	return 0;
 }
@@ -253,33 +274,21 @@ void fastpath_close(struct fastpath *fp)
 	if (fp->skel) {
 		xrelay_bpf__destroy(fp->skel); /* closes the map fds too */
 	} else {
-		if (fp->flows_fd >= 0)
-			close(fp->flows_fd);
-		if (fp->ports_fd >= 0)
-			close(fp->ports_fd);
-		if (fp->stats_fd >= 0)
-			close(fp->stats_fd);
-		if (fp->dir_stats_fd >= 0)
-			close(fp->dir_stats_fd);
-		if (fp->addr4_fd >= 0)
-			close(fp->addr4_fd);
-		if (fp->fast4_fd >= 0)
-			close(fp->fast4_fd);
+		for (size_t i = 0; i < NPINNED; i++)
+			if (*map_fd(fp, &pinned_maps[i]) >= 0)
+				close(*map_fd(fp, &pinned_maps[i]));
 	}
 	free(fp);
 }
 
 int fastpath_unpin(const char *pin_dir)
 {
-	static const char *const maps[] = { XR_MAP_FLOWS, XR_MAP_PORTS,
-					    XR_MAP_STATS, XR_MAP_DIR_STATS,
-					    XR_MAP_ADDR4, XR_MAP_FAST4 };
 	const char *pin = pin_dir ? pin_dir : XR_PIN_DIR_DEFAULT;
 	char path[512];
 	int rc = 0;
 
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin, maps[i]);
+	for (size_t i = 0; i < NPINNED; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin, pinned_maps[i].name);
 		if (unlink(path) && errno != ENOENT)
 			rc = -errno;
 	}
@@ -510,8 +519,7 @@ static int fast4_get(const struct fastpath *fp, __u32 idx,
 	return 0;
 }
 
-/* The program's copy of the layout (its .bss), when this handle loaded it;
- * beyond XR_FAST4_ADDRS addresses the rest go through xr_flows. */
+/* The program's copy of the layout (its .bss), when this handle loaded it. */
 static void fast4_set_program(struct fastpath *fp,
 			      const struct fastpath_addr4 *a, int n)
 {
@@ -522,12 +530,12 @@ static void fast4_set_program(struct fastpath *fp,
 	c = &fp->skel->bss->fast4_cfg;
 	c->n = 0; /* no half-written entry is ever scanned */
 	__sync_synchronize();
-	for (int i = 0; i < n && i < XR_FAST4_ADDRS; i++) {
+	for (int i = 0; i < n; i++) { /* n <= FASTPATH_MAX_ADDR4 */
 		c->addr[i] = a[i].addr;
 		c->slot[i] = a[i].slot;
 	}
 	__sync_synchronize();
-	c->n = (__u32)(n < XR_FAST4_ADDRS ? n : XR_FAST4_ADDRS);
+	c->n = (__u32)n;
 }
 
 int fastpath_fast4_layout(struct fastpath *fp, const struct fastpath_addr4 *a,

@@ -115,6 +115,25 @@ static int watch(struct relay_io *io, struct io_sock *s)
 	return epoll_ctl(io->epfd, EPOLL_CTL_ADD, s->fd, &ev) ? -errno : 0;
 }
 
+/* The raw sockets packets leave by, both or neither: -errno (and both -1)
+ * without CAP_NET_RAW. */
+static int open_raw(struct relay_io *io)
+{
+	int rc;
+
+	io->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	io->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (io->raw4 >= 0 && io->raw6 >= 0)
+		return 0;
+	rc = -errno;
+	if (io->raw4 >= 0)
+		close(io->raw4);
+	if (io->raw6 >= 0)
+		close(io->raw6);
+	io->raw4 = io->raw6 = -1;
+	return rc;
+}
+
 /* The steered sockets: wildcard, any port; sk_lookup decides what they get. */
 static int open_steered(struct relay_io *io, struct fastpath *fp, char *err,
 			size_t errlen)
@@ -125,10 +144,7 @@ static int open_steered(struct relay_io *io, struct fastpath *fp, char *err,
 
 	io->steer4.fd = udp_socket(AF_INET, (struct sockaddr *)&a4);
 	io->steer6.fd = udp_socket(AF_INET6, (struct sockaddr *)&a6);
-	io->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	io->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (io->steer4.fd < 0 || io->steer6.fd < 0 || io->raw4 < 0 ||
-	    io->raw6 < 0) {
+	if (io->steer4.fd < 0 || io->steer6.fd < 0 || (rc = open_raw(io))) {
 		snprintf(err, errlen, "cannot open the relay's sockets (%s): "
 			 "raw sockets need CAP_NET_RAW", strerror(errno));
 		return -EPERM;
@@ -151,31 +167,12 @@ static int open_steered(struct relay_io *io, struct fastpath *fp, char *err,
 	return 0;
 }
 
-/*
- * Socket mode sends through the raw sockets too when it may (CAP_NET_RAW):
- * a batch then leaves in one sendmmsg whatever ports it came from, where
- * a socket per port took a syscall for each packet (the packets of a batch
- * are mostly for different ports). Without, each port's socket sends.
- */
-static void open_raw_best_effort(struct relay_io *io)
-{
-	io->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	io->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (io->raw4 >= 0 && io->raw6 >= 0)
-		return;
-	log_debug("relay: no raw sockets (%s): each port's socket sends "
-		  "its packets", strerror(errno));
-	if (io->raw4 >= 0)
-		close(io->raw4);
-	if (io->raw6 >= 0)
-		close(io->raw6);
-	io->raw4 = io->raw6 = -1;
-}
 
 struct relay_io *relay_io_new(int epfd, struct fastpath *fp, char *err,
 			      size_t errlen)
 {
 	struct relay_io *io = calloc(1, sizeof(*io));
+	int rc;
 
 	if (!io) {
 		snprintf(err, errlen, "out of memory");
@@ -193,8 +190,13 @@ struct relay_io *relay_io_new(int epfd, struct fastpath *fp, char *err,
 			relay_io_free(io);
 			return NULL;
 		}
-	} else {
-		open_raw_best_effort(io);
+	} else if ((rc = open_raw(io))) {
+		/* Socket mode sends a batch through the raw sockets in one
+		 * sendmmsg whatever ports it came from (a socket per port
+		 * took a syscall per packet); without them, each port's
+		 * socket sends. */
+		log_debug("relay: no raw sockets (%s): each port's socket "
+			  "sends its packets", strerror(-rc));
 	}
 	return io;
 }
